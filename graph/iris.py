@@ -1,0 +1,86 @@
+"""Minting of IRIs: the only module that turns names into identifiers.
+
+Why: identity must be stable across runs, machines and incremental builds (same entity, same IRI),
+so IRIs are pure functions of an entity's class and resolution key, or of a document id and offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from rdflib import URIRef
+
+from graph.vocab import DOC, GRAPH, ID, EntityClass
+
+__all__ = [
+    "document_graph_iri",
+    "document_iri",
+    "entity_iri",
+    "evidence_iri",
+    "mention_iri",
+    "sentence_iri",
+    "slugify",
+]
+
+CLASS_SLUG = {
+    EntityClass.PARK: "park",
+    EntityClass.GOVERNMENT: "gov",
+    EntityClass.POLICY: "policy",
+    EntityClass.ENTERPRISE: "enterprise",
+    EntityClass.PERSON: "person",
+    EntityClass.ORGANIZATION: "org",
+    EntityClass.PLACE: "place",
+}
+
+
+def slugify(text: str, *, max_len: int = 80) -> str:
+    """Lowercase ASCII words joined by hyphens; long slugs are cut and suffixed with a short hash.
+
+    Examples:
+        >>> slugify("Xi’an High-tech Zone")
+        'xian-high-tech-zone'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = re.sub(r"['’`]", "", ascii_text.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if not slug:
+        slug = "x" + hashlib.sha1(text.encode()).hexdigest()[:10]
+    if len(slug) > max_len:
+        slug = slug[: max_len - 9].rstrip("-") + "-" + hashlib.sha1(slug.encode()).hexdigest()[:8]
+    return slug
+
+
+def entity_iri(cls: EntityClass, key: str, scope: str | None = None) -> URIRef:
+    """IRI of an entity from its class and resolution key (and scope, for names that need one)."""
+    path = f"{CLASS_SLUG[cls]}/{slugify(key)}"
+    if scope:
+        path += f"--{slugify(scope)}"
+    return ID[path]
+
+
+def document_iri(doc_id: str) -> URIRef:
+    return DOC[doc_id]
+
+
+def document_graph_iri(doc_id: str) -> URIRef:
+    return GRAPH[f"doc/{doc_id}"]
+
+
+def sentence_iri(doc_id: str, index: int) -> URIRef:
+    return DOC[f"{doc_id}/sentence/{index}"]
+
+
+def mention_iri(doc_id: str, start: int, end: int) -> URIRef:
+    return DOC[f"{doc_id}/mention/{start}-{end}"]
+
+
+def evidence_iri(doc_id: str, subject: str, predicate: str, obj: str, start: int) -> URIRef:
+    digest = hashlib.sha1(f"{subject}|{predicate}|{obj}|{start}".encode()).hexdigest()[:16]
+    return DOC[f"{doc_id}/evidence/{digest}"]
+
+
+def amount_iri(doc_id: str, subject: str, start: int, end: int) -> URIRef:
+    digest = hashlib.sha1(f"{subject}|{start}|{end}".encode()).hexdigest()[:12]
+    return DOC[f"{doc_id}/amount/{digest}"]

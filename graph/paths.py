@@ -1,0 +1,42 @@
+"""The one place that locates the project's declarative files (ontology, queries, corpus, reference data).
+
+Why: in a checkout they live at the top level (`ontology/`, `queries/`) where people edit them; in an
+installed wheel they are shipped inside the package (`graph/_share/`). Every other module asks here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "CHECKS_DIR",
+    "CORPUS_DIR",
+    "ONTOLOGY_FILE",
+    "QUERIES_DIR",
+    "REFERENCE_DIR",
+    "SHAPES_FILE",
+    "share_dir",
+]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def share_dir(name: str) -> Path:
+    """Return the folder `name` (`ontology` or `queries`), installed copy first, then the checkout's.
+
+    Raises:
+        FileNotFoundError: if neither location has it (a broken install).
+    """
+    for candidate in (_PACKAGE / "_share" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"ParkGraph data folder {name!r} not found next to {_PACKAGE}")
+
+
+ONTOLOGY_DIR = share_dir("ontology")
+ONTOLOGY_FILE = ONTOLOGY_DIR / "parkgraph.ttl"
+SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
+QUERIES_DIR = share_dir("queries")
+CHECKS_DIR = QUERIES_DIR / "checks"
+CORPUS_DIR = _PACKAGE / "corpus"
+REFERENCE_DIR = _PACKAGE / "reference"
