@@ -193,7 +193,21 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
         _nested(table, ctx, c, key, s)
     occs.extend(_anaphors(table, ctx, s, occs))
     occs.sort(key=lambda o: o.start)
+    _known_as(table, text, occs)
     return occs
+
+
+_KNOWN_AS = re.compile(r"^,?\s+(?:also |better |formerly |now |locally |commonly )?(?:known|referred to) as\s+(?:the\s+)?$")
+
+
+def _known_as(table: EntityTable, text: str, occs: list[Occurrence]) -> None:
+    """"X, also known as Y": Y is another name of X, not a second entity."""
+    for a, b in zip(occs, occs[1:]):
+        if a.cls is EntityClass.PERSON or b.cls is EntityClass.PERSON:
+            continue
+        if _KNOWN_AS.match(text[a.end : b.start]):
+            table.merge(b.key, a.key)
+            b.key, b.cls = a.key, a.cls
 
 
 def _split_occurrences(table, ctx, c: Chunk, parts, s: Sentence) -> list[Occurrence]:
@@ -241,14 +255,16 @@ def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sen
             ctx.relate(key, Predicate.GOVERNS, p_key, s, c.start, c.end, 0.85, "place-government")
             return
         if p_cls in {EntityClass.PARK, EntityClass.ORGANIZATION} and len(p_text.split()) > 1:
-            table.add(p_cls, p_text, start=c.start, end=c.start + len(p_text), sentence=s.index, kind=p_kind)
+            table.add(p_cls, p_text, start=c.start, end=c.start + len(p_text), sentence=s.index, kind=p_kind,
+                      recent=False)
     m = re.match(r"^(?:[Tt]he )?(?:[Mm]anagement|[Aa]dministrative) [Cc]ommittee of (?P<p>.+)$", text)
     if cls is EntityClass.GOVERNMENT and m:
         p_text = m.group("p")
         p_cls, p_kind = _class_of(p_text)
         if p_cls is not None:
             p_start = c.start + text.index(p_text)
-            table.add(p_cls, p_text, start=p_start, end=p_start + len(p_text), sentence=s.index, kind=p_kind)
+            table.add(p_cls, p_text, start=p_start, end=p_start + len(p_text), sentence=s.index, kind=p_kind,
+                      recent=p_cls is not EntityClass.PARK)
         return
     if cls is EntityClass.PLACE and c.kind is not PlaceKind.DISTRICT:
         return
@@ -498,6 +514,11 @@ def _finalise(ex: Extraction, table: EntityTable, relations: list[Relation]) -> 
     doc_id = ex.document.doc_id
     rename: dict[str, str] = {}
     final = {}
+    relations = [
+        Relation(table.canonical(r.subject), r.predicate, table.canonical(r.object), r.sentence, r.start, r.end,
+                 r.confidence, r.rule, r.role)
+        for r in relations
+    ]
     for key, ent in table.entities.items():
         if not ent.mentions and not any(r.subject == key or r.object == key for r in relations):
             continue

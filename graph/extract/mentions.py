@@ -108,14 +108,17 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
     tokens = tokenize(sentence, offset)
     chunks: list[Chunk] = []
     quoted_spans = _quoted_spans(tokens)
+    title_spans = []
     for qs, qe in quoted_spans:
         inner = tokens[qs + 1 : qe]
-        chunk = _quoted_chunk(inner)
+        chunk = _quoted_chunk(inner) if len(inner) <= 30 else None
         if chunk is not None:
             chunk.text = sentence[chunk.start - offset : chunk.end - offset]
             chunk.first_token, chunk.last_token = qs + 1, qe - 1
             chunks.append(chunk)
-    inside_quotes = {i for qs, qe in quoted_spans for i in range(qs, qe + 1)}
+            title_spans.append((qs, qe))
+    # quotes around speech are read as ordinary text; only titles and names are taken whole
+    inside_quotes = {i for qs, qe in title_spans for i in range(qs, qe + 1)}
 
     i = 0
     n = len(tokens)
@@ -133,6 +136,8 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                 end = j = j + 1
                 continue
             if nxt.low in CONNECTORS and j + 2 < n:
+                if person_like([t.text for t in tokens[i : j + 1]]):
+                    break
                 k = j + 2
                 if nxt.low in {"of", "for", "on"} and tokens[k].low == "the" and k + 1 < n:
                     k += 1
@@ -157,16 +162,18 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                     end = j = close
                     continue
                 break
-            if nxt.text in {".", ","} and tokens[j].low in {"co", "ltd", "inc", "corp"}:
-                # "Co., Ltd." stays inside an enterprise name
-                if j + 2 < n and tokens[j + 2].low in {"ltd", "co"}:
-                    end = j = j + 2
-                    continue
-                if nxt.text == ".":
-                    end = j = j + 1
-                break
             break
+        if tokens[end].low in {"co", "ltd", "inc", "corp"}:
+            # "Co., Ltd." belongs to the company name: extend over its dots and comma
+            rest = sentence[tokens[end].end - offset :]
+            m_suffix = re.match(r"\.(?:,\s*(?:Ltd|Limited)\.?)?", rest)
+            if m_suffix:
+                stop = tokens[end].end + m_suffix.end()
+                while end + 1 < n and tokens[end + 1].end <= stop:
+                    end += 1
         chunk_tokens = tokens[i : end + 1]
+        while chunk_tokens and chunk_tokens[-1].text == ",":
+            chunk_tokens = chunk_tokens[:-1]
         chunk_tokens = _trim(chunk_tokens, i, tokens, lowercase_vocabulary)
         if chunk_tokens:
             first = tokens.index(chunk_tokens[0], i)
@@ -194,6 +201,16 @@ def _is_place_only(tokens: list[Token], k: int) -> bool:
 def _and_joins(tokens: list[Token], i: int, j: int, k: int) -> bool:
     """Decide whether "X and Y" is one name ("Blockchain and Digital Economy Park") or two."""
     left = [t.text for t in tokens[i : j + 1]]
+    right_words = []
+    m2 = k
+    while m2 < len(tokens) and is_name_word(tokens[m2].text):
+        right_words.append(tokens[m2].text)
+        m2 += 1
+    if "of" in [w.lower() for w in left[1:]]:
+        # "Bureau of Economy and Information Technology": the head came before "of"
+        right_cls = head_class(right_words)[0] if right_words else None
+        return right_cls not in {EntityClass.GOVERNMENT, EntityClass.ORGANIZATION, EntityClass.PARK,
+                                 EntityClass.PLACE, EntityClass.POLICY} and not gazetteer().lookup(right_words[0])
     if head_class(left)[0] is not None and left[-1].lower() not in {"science", "information", "industry"}:
         return False
     if gazetteer().lookup(" ".join(left)) or person_like(left):
@@ -215,6 +232,8 @@ def _and_joins(tokens: list[Token], i: int, j: int, k: int) -> bool:
 def _trim(chunk: list[Token], i: int, tokens: list[Token], vocab: set[str]) -> list[Token]:
     """Drop leading function words, titles and sentence-initial ordinary words."""
     out = list(chunk)
+    if gazetteer().lookup(" ".join(t.text for t in out)):
+        return out
     while out:
         w = out[0].text
         low = w.lower()

@@ -43,6 +43,10 @@ def LIST(*codes: str, name: str) -> str:
     return rf"(?P<{name}>{e}(?:{_SEP}{e})*)"
 
 
+# an actor is not the object of a preposition ("headquartered in Hangzhou, opened ...")
+NOT_OBJECT = r"(?<!\bin )(?<!\bof )(?<!\bfrom )(?<!\bat )(?<!\bto )(?<!\bby )(?<!\bwith )"
+
+
 GAP = r"(?:[^⟦.;]|⟦\d+:PLC⟧)"  # words, possibly naming a place, but no other actor
 ISSUE_VERBS = (r"(?:jointly |also |later |first |has |have |had |recently |formally |officially )*"
                r"(?:issued|released|published|promulgated|unveiled|introduced|rolled out|adopted|formulated|"
@@ -194,7 +198,7 @@ def _place_actor_alias(ctx: RelationContext, gov: str, key: str, cls: EntityClas
 
 def _issue(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     patterns = [
-        (rf"{LIST('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,50}}?\b{ISSUE_VERBS}\b"
+        (rf"{NOT_OBJECT}{LIST('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,50}}?\b{ISSUE_VERBS}\b"
          rf"[^⟦.;]{{0,80}}?{LIST('POL', name='o')}", 0.9, "issued-active"),
         (rf"{E('POL', name='o')}{GAP}{{0,50}}?\b(?:issued|released|published|promulgated|unveiled|formulated)\b"
          rf"{GAP}{{0,40}}?\bby (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.9, "issued-passive"),
@@ -231,7 +235,7 @@ def _issue(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
 
 
 _UNNAMED = re.compile(
-    rf"{E('GOV', 'ORG', 'PLC', name='s')}{GAP}{{0,50}}?\b(?:jointly )?(?:issued|released|published|introduced|"
+    rf"{NOT_OBJECT}{E('GOV', 'ORG', 'PLC', name='s')}{GAP}{{0,50}}?\b(?:jointly )?(?:issued|released|published|introduced|"
     rf"unveiled)\s+(?:a|an)\s+(?:new\s+)?(?P<kind>document|policy|notice|plan|circular|guideline|opinion|programme|"
     rf"action plan)\b(?P<rest>[^.;,]*)"
 )
@@ -268,7 +272,7 @@ def _unnamed_policy(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) ->
 
 def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     patterns = [
-        (rf"{E('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?\b(?:jointly |also |has |had |"
+        (rf"{NOT_OBJECT}{E('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?\b(?:jointly |also |has |had |"
          rf"have |first )*{EST_VERBS}\b[^⟦.;]{{0,25}}?{LIST('PARK', name='o')}", 0.85, "established-active"),
         (rf"{LIST('PARK', name='o')}(?:, (?:also known as|known as) [^,]*,)?{GAP}{{0,60}}?\b(?:is |was |will be |"
          rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
@@ -407,7 +411,8 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     table = ctx.table
     # X in P ; X in P's Q
     for m in re.finditer(rf"{E('PARK', 'ORG', 'ENT', 'GOV', name='s')},? (?:located |based |situated )?in (?:the )?"
-                         rf"(?:downtown )?{E('PLC', name='o')}(?:['’]s {E('PLC', name='o2')})?", t):
+                         rf"(?:downtown |(?:north|south|east|west|centre|center|heart|outskirts)(?: part)? of (?:the )?)?"
+                         rf"{E('PLC', name='o')}(?:['’]s {E('PLC', name='o2')})?", t):
         a, b = mk.span(m)
         (sk, scls), = _keys(mk, m, "s")
         (ok, _), = _keys(mk, m, "o")
@@ -443,6 +448,16 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
             a, b = mk.span(m)
             ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "place-comma-place")
             table.add_alias(sk, ctx.doc.text[a:b])
+    # "The Government of X District, City": the district is in the city
+    for m in re.finditer(rf"{E('GOV', name='s')}, {E('PLC', name='o')}", t):
+        (gk, _), = _keys(mk, m, "s")
+        (ok, _), = _keys(mk, m, "o")
+        place = next((p for p, g in ctx.governed.items() if g == gk), None)
+        if place and table.entities[place].kind is PlaceKind.DISTRICT and table.entities[ok].kind in {
+            PlaceKind.CITY, PlaceKind.PROVINCE
+        }:
+            a, b = mk.span(m)
+            ctx.relate(place, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "government-of-district-city")
     # X, capital of ... P ; X, the provincial capital
     for m in re.finditer(rf"{E('PLC', name='s')}, (?:the )?capital of (?:[a-z]+ )?(?:{E('PLC')}['’]s )?"
                          rf"{E('PLC', name='o')}", t):

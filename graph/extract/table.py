@@ -72,6 +72,7 @@ class EntityTable:
         self.entities: dict[str, Entity] = {}
         self.alias_index: dict[str, str] = {}
         self.history: list[str] = []  # keys in order of mention
+        self.merged: dict[str, str] = {}  # folded entity -> the entity it became
 
     def add(
         self,
@@ -85,6 +86,7 @@ class EntityTable:
         name: str | None = None,
         key: str | None = None,
         record_mention: bool = True,
+        recent: bool = True,
     ) -> str:
         """Add a mention of a named entity (creating the entity if new) and return its key."""
         key = key or f"{cls.value}:{name_key(cls, name or text)}"
@@ -100,7 +102,26 @@ class EntityTable:
         self.alias_index.setdefault(norm_text(text), key)
         if name:
             self.alias_index.setdefault(norm_text(name), key)
-        self.history.append(key)
+        if recent:
+            self.history.append(key)
+        return key
+
+    def merge(self, src: str, dst: str) -> None:
+        """Fold entity `src` into `dst` ("X, also known as Y"): one entity, all names and mentions."""
+        if src == dst or src not in self.entities or dst not in self.entities:
+            return
+        a, b = self.entities.pop(src), self.entities[dst]
+        b.aliases |= a.aliases | {a.name}
+        b.mentions.extend(a.mentions)
+        for alias, key in list(self.alias_index.items()):
+            if key == src:
+                self.alias_index[alias] = dst
+        self.history = [dst if k == src else k for k in self.history]
+        self.merged[src] = dst
+
+    def canonical(self, key: str) -> str:
+        while key in self.merged:
+            key = self.merged[key]
         return key
 
     def add_alias(self, key: str, alias: str) -> None:
