@@ -91,6 +91,7 @@ def extract(doc: Document) -> Extraction:
         per_sentence.append(occs)
         extract_relations(ctx, s, occs)
 
+    _committee_policies(table, relations)
     _qualify_places(table, relations)
     ex = Extraction(document=doc, sentences=sentences, entities={}, relations=[])
     _finalise(ex, table, relations)
@@ -186,11 +187,21 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
             occs.append(Occurrence(gov_key, EntityClass.GOVERNMENT, c.start, c.end + gov_after.end(), s.index,
                                    gov_text))
             continue
-        key = table.add(cls, c.text, start=c.start, end=c.end, sentence=s.index, kind=kind)
+        lower_gov = _LOWER_GOV.search(before)
+        if lower_gov:  # "the government of X", "the management committee of X"
+            occs.append(_lowercase_government(table, ctx, c, s, lower_gov))
+            continue
+        parent = _possessor_place(table, before) if cls is EntityClass.PLACE and kind is PlaceKind.DISTRICT else None
+        explicit = f"Place:{name_key(cls, c.text)} @{parent}" if parent else None
+        key = table.add(cls, c.text, start=c.start, end=c.end, sentence=s.index, kind=kind, key=explicit)
         if c.acronym:
             table.add_alias(key, c.acronym)
-        occs.append(Occurrence(key, cls, c.start, c.end, s.index, c.text))
+        occs.append(Occurrence(key, cls, c.start, c.span_end or c.end, s.index, c.text))
         _nested(table, ctx, c, key, s)
+        if cls is EntityClass.POLICY:
+            for pk, pe in list(table.entities.items()):
+                if pe.cls is EntityClass.PARK and len(pe.name.split()) > 1 and pe.name.lower() in c.text.lower():
+                    table.touch(pk)
     occs.extend(_anaphors(table, ctx, s, occs))
     occs.sort(key=lambda o: o.start)
     _known_as(table, text, occs)
@@ -358,6 +369,43 @@ def _context_class(c: Chunk, before: str, after: str) -> EntityClass | None:
     return None
 
 
+_LOWER_GOV = re.compile(r"\b(?P<det>[Tt]he |[Ii]ts )?(?P<head>(?:people['’]s )?government|management committee|"
+                        r"administrative committee|administration committee) of (?:the )?$")
+
+
+def _lowercase_government(table: EntityTable, ctx: RelationContext, c: Chunk, s: Sentence, m: re.Match) -> Occurrence:
+    """ "the government of Hangzhou High-tech Zone (Binjiang)": a government body, and X as what it governs."""
+    head = m.group("head")
+    start = c.start - (len(m.group()) - (len(m.group("det") or "")))
+    surface = ctx.doc.text[start : c.end]
+    if "government" in head:
+        place = table.add(EntityClass.PLACE, c.text, start=c.start, end=c.end, sentence=s.index,
+                          kind=c.kind if c.cls is EntityClass.PLACE else PlaceKind.DISTRICT)
+        name = f"Government of {c.text}"
+        gov = table.add(EntityClass.GOVERNMENT, surface, start=start, end=c.end, sentence=s.index, name=name)
+        ctx.governed[place] = gov
+        ctx.relate(gov, Predicate.GOVERNS, place, s, start, c.end, 0.85, "government-of")
+        _nested(table, ctx, Chunk(c.start, c.end, c.text, c.words, EntityClass.PLACE, PlaceKind.DISTRICT), place, s)
+    else:
+        target_cls = c.cls or EntityClass.PARK
+        target = table.add(target_cls, c.text, start=c.start, end=c.end, sentence=s.index, kind=c.kind,
+                           recent=target_cls is not EntityClass.PARK)
+        name = f"{c.text} {head.title()}"
+        gov = table.add(EntityClass.GOVERNMENT, surface, start=start, end=c.end, sentence=s.index, name=name)
+        if target_cls is EntityClass.PLACE:
+            ctx.governed.setdefault(target, gov)
+            ctx.relate(gov, Predicate.GOVERNS, target, s, start, c.end, 0.8, "committee-of-place")
+    return Occurrence(gov, EntityClass.GOVERNMENT, start, c.span_end or c.end, s.index, surface)
+
+
+def _possessor_place(table: EntityTable, before: str) -> str | None:
+    """The city in "Guangzhou's Huangpu District", so that same-named districts stay apart."""
+    m = re.search(r"([A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*)*)['’]s\s+$", before)
+    if m and gazetteer().best(m.group(1)) is not None:
+        return name_key(EntityClass.PLACE, m.group(1))
+    return None
+
+
 _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:either|both) parks?\b", re.I), "park-pair"),
     (re.compile(r"\b(?:the|this|that) (?:industrial |blockchain |software |new )?park\b", re.I), "park"),
@@ -479,6 +527,23 @@ def _subject_place(table: EntityTable, ctx: RelationContext, s: Sentence) -> str
                     return k
             return keys[0]
     return table.recent(EntityClass.PLACE)
+
+
+def _committee_policies(table: EntityTable, relations: list[Relation]) -> None:
+    """A park's management committee issues policies for its park: policy concerns park (weak evidence)."""
+    runs: dict[str, list[str]] = {}
+    for r in relations:
+        if r.predicate is Predicate.ESTABLISHED_BY and r.object in table.entities and re.search(
+            r"(?:Management|Administrative) Committee", table.entities[r.object].name, re.I
+        ):
+            runs.setdefault(r.object, []).append(r.subject)
+    for r in list(relations):
+        if r.predicate is Predicate.ISSUED_BY and r.object in runs:
+            for park in runs[r.object]:
+                if not any(x.predicate is Predicate.CONCERNS and x.subject == r.subject and x.object == park
+                           for x in relations):
+                    relations.append(Relation(r.subject, Predicate.CONCERNS, park, r.sentence, r.start, r.end, 0.55,
+                                              "committee-policy-for-its-park"))
 
 
 def _qualify_places(table: EntityTable, relations: list[Relation]) -> None:

@@ -21,7 +21,7 @@ PARKISH_MODIFIERS = {
 }
 GOV_HEADS = {
     "ministry", "department", "bureau", "office", "committee", "commission", "administration", "government",
-    "council", "procuratorate", "court", "congress", "secretariat", "cac", "miit", "ndrc",
+    "council", "procuratorate", "court", "congress", "secretariat",
 }
 ORG_HEADS = {
     "institute", "institution", "association", "alliance", "university", "academy", "college", "school",

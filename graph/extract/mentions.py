@@ -58,6 +58,7 @@ class Chunk:
     nested: list[Chunk] = field(default_factory=list)
     first_token: int = 0
     last_token: int = 0
+    span_end: int | None = None  # end including a defined abbreviation "(MIIT)"
 
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
@@ -187,6 +188,7 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                 and is_acronym(tokens[nxt_i + 1].text)
             ):
                 chunk.acronym = tokens[nxt_i + 1].text
+                chunk.span_end = tokens[nxt_i + 2].end
             chunks.append(chunk)
         i = end + 1
     chunks.sort(key=lambda c: c.start)

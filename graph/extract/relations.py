@@ -35,7 +35,7 @@ def E(*codes: str, name: str | None = None) -> str:
     return rf"(?P<{name}>{body})" if name else body
 
 
-_SEP = r"(?:,? and |, | as well as |,? together with |, and |,? along with )(?:the )?"
+_SEP = r"(?:,? and |, | as well as |,? together with |, and |,? along with )(?:the (?:[a-z]+ )?)?"
 
 
 def LIST(*codes: str, name: str) -> str:
@@ -44,10 +44,10 @@ def LIST(*codes: str, name: str) -> str:
 
 
 # an actor is not the object of a preposition ("headquartered in Hangzhou, opened ...")
-NOT_OBJECT = r"(?<!\bin )(?<!\bof )(?<!\bfrom )(?<!\bat )(?<!\bto )(?<!\bby )(?<!\bwith )"
+NOT_OBJECT = r"(?<!\b[Ii]n )(?<!\bof )(?<!\bfrom )(?<!\bat )(?<!\bto )(?<!\bby )(?<!\bwith )"
 
 
-GAP = r"(?:[^⟦.;]|⟦\d+:PLC⟧)"  # words, possibly naming a place, but no other actor
+GAP = r"(?:[^⟦.;]|(?<!['’]s )⟦\d+:PLC⟧)"  # words, possibly naming a place, but no other actor
 ISSUE_VERBS = (r"(?:jointly |also |later |first |has |have |had |recently |formally |officially )*"
                r"(?:issued|released|published|promulgated|unveiled|introduced|rolled out|adopted|formulated|"
                r"put forward|wrote [^⟦.]{0,25}?into|followed [^⟦.]{0,40}?with)")
@@ -85,8 +85,10 @@ class RelationContext:
         if existing is None:
             place = table.entities[place_key]
             name = explicit_name or _government_name(place.name, place.kind)
+            # keyed by the place, so two same-named districts get two governments
             existing = table.add(EntityClass.GOVERNMENT, surface or name, start=start, end=end,
-                                 sentence=sentence.index, name=name, record_mention=surface is not None)
+                                 sentence=sentence.index, name=name, record_mention=surface is not None,
+                                 key=f"GovernmentBody:government of {place_key}")
             table.entities[existing].attrs["_governs_place"] = place_key
             self.governed[place_key] = existing
         elif surface:
@@ -127,12 +129,18 @@ def mask(sent: Sentence, occs: list[Occurrence]) -> Masked:
     pos: list[int] = []
     cursor = sent.start
     text = sent.text
+    starts = {o.start for o in occs}
+    ends = {o.end for o in occs}
+
+    def wraps(k: int) -> bool:
+        return k + 1 in starts or k in ends
+
     for i, o in enumerate(occs):
         if o.start < cursor:
             continue
         for k in range(cursor, o.start):
             ch = text[k - sent.start]
-            if ch in "“”\"":
+            if ch in "“”\"" and wraps(k):
                 continue
             out.append(ch)
             pos.append(k)
@@ -146,7 +154,7 @@ def mask(sent: Sentence, occs: list[Occurrence]) -> Masked:
         cursor = o.end
     for k in range(cursor, sent.end):
         ch = text[k - sent.start]
-        if ch in "“”\"":
+        if ch in "“”\"" and wraps(k):
             continue
         out.append(ch)
         pos.append(k)
@@ -172,11 +180,25 @@ def _keys(mk: Masked, m: re.Match, group: str) -> list[tuple[str, EntityClass]]:
 def extract_relations(ctx: RelationContext, sent: Sentence, occs: list[Occurrence]) -> None:
     """Apply every rule to one sentence, adding relations to ctx.relations."""
     mk = mask(sent, occs)
-    t = mk.text
-    rules = [_issue, _unnamed_policy, _establish, _runs, _host, _host_passive, _affiliation, _located, _concerns,
-             _comention]
-    for rule in rules:
-        rule(ctx, sent, mk, t)
+    actors = _drop_possessors(mk)
+    for rule in (_issue, _unnamed_policy, _establish, _runs, _host, _host_passive):
+        rule(ctx, sent, actors, actors.text)
+    for rule in (_affiliation, _located, _concerns, _comention):
+        rule(ctx, sent, mk, mk.text)
+
+
+def _drop_possessors(mk: Masked) -> Masked:
+    """ "⟦Beijing⟧'s ⟦Committee⟧" -> "⟦Committee⟧": a possessive place only qualifies the name after it."""
+    keep_text: list[str] = []
+    keep_pos: list[int] = []
+    last = 0
+    for m in re.finditer(r"⟦\d+:PLC⟧['’]s (?=⟦)", mk.text):
+        keep_text.append(mk.text[last : m.start()])
+        keep_pos.extend(mk.positions[last : m.start()])
+        last = m.end()
+    keep_text.append(mk.text[last:])
+    keep_pos.extend(mk.positions[last:])
+    return Masked("".join(keep_text), mk.occs, keep_pos)
 
 
 def _actor(ctx: RelationContext, key: str, cls: EntityClass, sent: Sentence, start: int, end: int) -> str | None:
@@ -220,7 +242,7 @@ def _issue(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
                     ctx.relate(ok, Predicate.ISSUED_BY, actor, sent, a, b, conf, rule)
                     found = True
     # "documents ... from the X Bureau": X is the default issuer of the paragraph's documents
-    m = re.search(rf"\b(?:documents?|policies|measures|plans|notices)\b[^⟦.;]{{0,60}}?\bfrom (?:the )?"
+    m = re.search(rf"\b(?:documents?|policies|measures|plans|notices)\b{GAP}{{0,60}}?\bfrom (?:the )?"
                   rf"{E('GOV', 'ORG', name='s')}", t)
     if m:
         ctx.default_issuer[ctx.paragraph[sent.index]] = _keys(mk, m, "s")[0][0]
@@ -262,11 +284,13 @@ def _unnamed_policy(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) ->
                             sentence=sent.index, name=name)
         ctx.relate(pol, Predicate.ISSUED_BY, actor, sent, a, b, 0.8, "issued-unnamed")
         ctx.last_policy_sentence = sent.index
-        for i in mk.ids(m, "rest") if m.group("rest") else []:
+        later = [int(x) for x in re.findall(r"⟦(\d+):PARK⟧", t[m.start("kind"):])]
+        in_phrase = set(mk.ids(m, "rest")) if m.group("rest") else set()
+        for i in later:
             o = mk.occs[i]
             if o.cls is EntityClass.PARK:
                 ctx.relate(pol, Predicate.CONCERNS, o.key, sent, a, b, 0.8, "unnamed-policy-target")
-                if re.search(r"\bto (?:create|build|establish|set up|develop)\b", m.group("rest")):
+                if i in in_phrase and re.search(r"\bto (?:create|build|establish|set up|develop)\b", m.group("rest")):
                     ctx.relate(o.key, Predicate.ESTABLISHED_BY, actor, sent, a, b, 0.75, "policy-to-create")
 
 
@@ -317,11 +341,13 @@ def _runs(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
 
 
 def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
-    pat = (rf"{LIST('ENT', 'ORG', 'PARK', name='s')}(?:, which [^,]*,|, (?:a|an|the) [^,]*,)?\s*{GAP}{{0,60}}?"
-           rf"\b(?:has |have |had |will |to |also |now |later |first )*{HOST_VERBS}\b[^⟦.;]{{0,60}}?\b"
-           rf"(?:in|into|at|inside|to|within|on the ground in)\s+(?:the )?(?:(?:north|south|east|west|centre|"
-           rf"center|heart|outskirts)(?: part)? of (?:the )?|downtown )?{E('PARK', 'PLC', name='o')}")
-    for m in re.finditer(pat, t):
+    tail = (rf"\s*{GAP}{{0,60}}?\b(?:has |have |had |will |to |also |now |later |first )*{HOST_VERBS}\b"
+            rf"[^⟦.;]{{0,60}}?\b(?:in|into|at|inside|to|within|on the ground in)\s+(?:the )?(?:(?:north|south|east|"
+            rf"west|centre|center|heart|outskirts)(?: part)? of (?:the )?|downtown )?{E('PARK', 'PLC', name='o')}")
+    with_clause = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}(?:, which [^,]*,|, (?:a|an|the) [^,]*,){tail}"
+    plain = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}{tail}"
+    matches = list(re.finditer(with_clause, t)) + list(re.finditer(plain, t))
+    for m in matches:
         a, b = mk.span(m)
         objects = _keys(mk, m, "o")
         for sk, scls in _keys(mk, m, "s"):
@@ -432,7 +458,7 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
         a, b = mk.span(m)
         (ok, _), = _keys(mk, m, "o")
         (sk, scls), = _keys(mk, m, "s")
-        if scls is EntityClass.PLACE and _level(table.entities[sk].kind) <= _level(table.entities[ok].kind):
+        if scls is EntityClass.PLACE and _level(table.entities[sk].kind) >= _level(table.entities[ok].kind):
             continue
         ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.85, "possessive-place")
         table.add_alias(sk, ctx.doc.text[a:b])

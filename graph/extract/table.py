@@ -89,6 +89,10 @@ class EntityTable:
         recent: bool = True,
     ) -> str:
         """Add a mention of a named entity (creating the entity if new) and return its key."""
+        if key is None:
+            known = self.alias_index.get(norm_text(text))
+            if known and known in self.entities and self.entities[known].cls is cls and name is None:
+                key = known  # a name already seen (an acronym, an "also known as" name)
         key = key or f"{cls.value}:{name_key(cls, name or text)}"
         ent = self.entities.get(key)
         if ent is None:
