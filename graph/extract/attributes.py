@@ -17,8 +17,10 @@ __all__ = ["attach_attributes", "find_dates"]
 
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 _DATE = re.compile(
-    rf"(?<!by )(?<!until )(?<!before )\b(?:{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})|{_MONTH}\s+(\d{{4}})|(?:in|since) (\d{{4}}))\b"
+    rf"(?<!by )(?<!until )(?<!before )\b(?:{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})|{_MONTH}\s+(\d{{4}})"
+    rf"|(?:in|since) (\d{{4}}))\b"
 )
+_LAUNCHED = re.compile(r"\b(?:was|were|is) (?:inaugurated|launched|opened|founded|established|unveiled)\b")
 _AMOUNT = re.compile(
     r"(?P<q>up to|more than|over|about|nearly|at least|around|as much as|exceeding|below|under|almost)?\s*"
     r"(?P<cur>US\$|\$|RMB\s?|¥)?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>million|billion|trillion|thousand)?\s*"
@@ -70,8 +72,8 @@ def attach_attributes(ex: Extraction, *, per_sentence_keys: list[list[str]]) -> 
                     ex.entities[r.subject].attrs.setdefault("issueDate", value)
                 elif r.predicate is Predicate.ESTABLISHED_BY:
                     ex.entities[r.subject].attrs.setdefault("launchDate", value)
-            if re.search(r"\b(?:was|were|is) (?:inaugurated|launched|opened|founded|established|unveiled)\b", sent.text):
-                for key, ent in ex.entities.items():
+            if _LAUNCHED.search(sent.text):
+                for ent in ex.entities.values():
                     if ent.cls is EntityClass.PARK and any(m.sentence == sent.index for m in ent.mentions):
                         ent.attrs.setdefault("launchDate", value)
                         break
@@ -113,7 +115,7 @@ def _amounts(ex: Extraction, sent, spans) -> None:
         else:
             unit_name = unit
         text = sent.text[m.start() : m.end()].strip()
-        ex.amounts.append(Amount(subject=subject, value=value.normalize() if value == value.to_integral() else value,
+        ex.amounts.append(Amount(subject=subject, value=Decimal(int(value)) if value == value.to_integral() else value,
                                  unit=unit_name, text=text, sentence=sent.index, start=sent.start + m.start(),
                                  end=sent.start + m.end(), currency=currency,
                                  qualifier=(m.group("q") or "").lower() or None))

@@ -7,6 +7,7 @@ amounts then attach to the facts a sentence states.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 
@@ -155,6 +156,7 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
     """All entity occurrences of a sentence, left to right: names, nested names, anaphors."""
     occs: list[Occurrence] = []
     text = ctx.doc.text
+    history_before = len(table.history)
     for c in chunks:
         before = text[max(s.start, c.start - 80) : c.start]
         after = text[c.end : min(s.end, c.end + 100)]
@@ -202,18 +204,49 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
             for pk, pe in list(table.entities.items()):
                 if pe.cls is EntityClass.PARK and len(pe.name.split()) > 1 and pe.name.lower() in c.text.lower():
                     table.touch(pk)
-    occs.extend(_anaphors(table, ctx, s, occs))
+    occs.extend(_list_members(table, s, chunks, occs, text))
+    occs.extend(_anaphors(table, ctx, s, occs, history_before))
     occs.sort(key=lambda o: o.start)
     _known_as(table, text, occs)
     return occs
 
 
-_KNOWN_AS = re.compile(r"^,?\s+(?:also |better |formerly |now |locally |commonly )?(?:known|referred to) as\s+(?:the\s+)?$")
+_LIST_SEP = re.compile(r"^\s*(?:,|,? and|,? or|,? as well as)\s*$")
+
+
+def _list_members(table: EntityTable, s: Sentence, chunks: list[Chunk], occs: list[Occurrence],
+                  text: str) -> list[Occurrence]:
+    """An unknown name listed with companies is a company: "Huobi China, Ant Group and OKLink"."""
+    taken = {(o.start, o.end) for o in occs}
+    pending = [c for c in chunks if c.cls is None and (c.start, c.end) not in taken and len(c.words) <= 4
+               and not any(w.lower() in {"china", "chinese"} for w in c.words[:1])]
+    added: list[Occurrence] = []
+    changed = True
+    while changed and pending:
+        changed = False
+        known = sorted(occs + added, key=lambda o: o.start)
+        for c in list(pending):
+            for o in known:
+                if o.cls not in {EntityClass.ENTERPRISE, EntityClass.ORGANIZATION} or o.anaphor:
+                    continue
+                between = text[o.end : c.start] if o.end <= c.start else text[c.end : o.start]
+                if _LIST_SEP.match(between):
+                    key = table.add(o.cls, c.text, start=c.start, end=c.end, sentence=s.index)
+                    added.append(Occurrence(key, o.cls, c.start, c.end, s.index, c.text))
+                    pending.remove(c)
+                    changed = True
+                    break
+    return added
+
+
+_KNOWN_AS = re.compile(
+    r"^,?\s+(?:also |better |formerly |now |locally |commonly )?(?:known|referred to) as\s+(?:the\s+)?$"
+)
 
 
 def _known_as(table: EntityTable, text: str, occs: list[Occurrence]) -> None:
     """"X, also known as Y": Y is another name of X, not a second entity."""
-    for a, b in zip(occs, occs[1:]):
+    for a, b in itertools.pairwise(occs):
         if a.cls is EntityClass.PERSON or b.cls is EntityClass.PERSON:
             continue
         if _KNOWN_AS.match(text[a.end : b.start]):
@@ -255,7 +288,8 @@ def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sen
         ctx.governed[p_key] = key
         ctx.relate(key, Predicate.GOVERNS, p_key, s, c.start, c.end, 0.9, "government-of")
         return
-    m = re.match(r"^(?P<p>.+?) (?:People['’]s )?(?:Government|Management Committee|Administrative Committee)$", text)
+    m = re.match(r"^(?P<p>.+?)(?: (?:Provincial|Municipal|City|District|County|Prefectural))?"
+                 r" (?:People['’]s )?(?:Government|Management Committee|Administrative Committee)$", text)
     if cls is EntityClass.GOVERNMENT and m:
         p_text = m.group("p")
         p_cls, p_kind = _class_of(p_text)
@@ -414,6 +448,8 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe (?:first|second|third) phase\b", re.I), "park"),
     (re.compile(r"\bthere\b"), "there"),
     (re.compile(r"\bthe (?P<lvl>district|city|municipal|provincial|county) government\b", re.I), "gov-level"),
+    (re.compile(r"\b(?:the|its) (?P<owner>zone|park|area|base|district|city|county|province)['’]s "
+                r"(?P<head>management committee|administrative committee|government)\b", re.I), "owner-body"),
     (re.compile(r"\b[Ii]ts government\b"), "its-government"),
     (re.compile(r"\b(?:the|its|this) (?P<head>(?:management |administrative )?committee|bureau|ministry|"
                 r"department|commission|office|administration)\b", re.I), "gov-head"),
@@ -427,23 +463,37 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def _anaphors(table: EntityTable, ctx: RelationContext, s: Sentence, named: list[Occurrence]) -> list[Occurrence]:
-    """Resolve "the park", "its government", "the bureau", "it" ... to entities, as occurrences."""
+def _anaphors(table: EntityTable, ctx: RelationContext, s: Sentence, named: list[Occurrence],
+              history_before: int) -> list[Occurrence]:
+    """Resolve "the park", "its government", "the bureau", "it" ... to entities, as occurrences.
+
+    An anaphor can only point back: it sees what earlier sentences named and what this sentence
+    named before it, never a name that follows it.
+    """
     out: list[Occurrence] = []
     taken = [(o.start, o.end) for o in named]
+    full_history = table.history
+    earlier = full_history[:history_before]
     for pattern, kind in _ANAPHORS:
         for m in pattern.finditer(s.text):
             start, end = s.start + m.start(), s.start + m.end()
             if any(a < end and start < b for a, b in taken):
                 continue
-            key, extra = _resolve_anaphor(table, ctx, kind, m, s, start)
+            visible = earlier + [o.key for o in sorted(named + out, key=lambda o: o.start) if o.start < start]
+            table.history = list(visible)
+            try:
+                key, extra = _resolve_anaphor(table, ctx, kind, m, s, start)
+            finally:
+                created = table.history[len(visible) :]  # entities the resolution itself introduced
+                table.history = full_history
+                full_history.extend(created)
             if key is None:
                 continue
             ent = table.entities[key]
             occ = Occurrence(key, ent.cls, start, end, s.index, m.group(), anaphor=True, extra_keys=extra)
             if kind == "there":
                 occ.masked = "in"
-            table.touch(key)
+            table.touch(key, s.index)
             out.append(occ)
             taken.append((start, end))
     return out
@@ -476,13 +526,30 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
         return key, ()
     if kind == "there":
         recent_park = table.recent(P.PARK)
-        if recent_park and any(mm.sentence >= s.index - 2 for mm in table.entities[recent_park].mentions):
+        if recent_park and table.last_sentence.get(recent_park, -10) >= s.index - 2:
             return recent_park, ()
         return None, ()
     if kind == "gov-level":
         lvl = m.group("lvl").lower()
         kinds = {"district": {PlaceKind.DISTRICT}, "county": {PlaceKind.DISTRICT}, "city": {PlaceKind.CITY},
                  "municipal": {PlaceKind.CITY, PlaceKind.PROVINCE}, "provincial": {PlaceKind.PROVINCE}}[lvl]
+        place = table.recent(P.PLACE, where=lambda e: e.kind in kinds)
+        if place is None:
+            return None, ()
+        return ctx.government_of(place, surface=None, sentence=s, start=start, end=start + len(m.group())), ()
+    if kind == "owner-body":
+        owner_word, head = m.group("owner").lower(), m.group("head").lower()
+        if owner_word in {"zone", "park", "area", "base"}:
+            owner = table.recent(P.PARK)
+            if owner is None:
+                return None, ()
+            name = f"{table.entities[owner].name} {head.title()}"
+            gov = table.add(P.GOVERNMENT, name, start=start, end=start + len(m.group()), sentence=s.index,
+                            name=name, record_mention=False)
+            ctx.relate(owner, Predicate.ESTABLISHED_BY, gov, s, start, start + len(m.group()), 0.7, "owner-committee")
+            return gov, ()
+        kinds = {"district": {PlaceKind.DISTRICT}, "county": {PlaceKind.DISTRICT}, "city": {PlaceKind.CITY},
+                 "province": {PlaceKind.PROVINCE}}[owner_word]
         place = table.recent(P.PLACE, where=lambda e: e.kind in kinds)
         if place is None:
             return None, ()

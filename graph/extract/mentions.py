@@ -26,7 +26,7 @@ from graph.vocab import EntityClass, PlaceKind
 __all__ = ["Chunk", "Token", "find_chunks", "tokenize"]
 
 _TOKEN = re.compile(
-    r"[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9&\-\u00C0-\u024F]|['’](?![sS]\b)(?=[A-Za-z]))*"
+    r"People['’]s\b|[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9&\-\u00C0-\u024F]|['’](?![sS]\b)(?=[A-Za-z]))*"
     r"|['’][sS]\b|[“”\"‘’()\[\],;:—–.!?]|\S"
 )
 CONNECTORS = {"of", "and", "for", "on", "&"}
@@ -70,7 +70,7 @@ def is_name_word(tok: str) -> bool:
     if not tok or not tok[0].isalnum():
         return False
     low = tok.lower()
-    if low in MONTHS and low not in {"march", "may"} or low in WEEKDAYS:
+    if (low in MONTHS and low not in {"march", "may"}) or low in WEEKDAYS:
         return False
     if low in {"march", "may"} and tok[0].isupper():
         return False
@@ -144,7 +144,7 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                     k += 1
                 if k in inside_quotes or not is_name_word(tokens[k].text):
                     break
-                if nxt.low == "and" and not _and_joins(tokens, i, j, k):
+                if nxt.low == "and" and not _and_joins(tokens, i, j, k, lowercase_vocabulary):
                     break
                 if nxt.low in {"of", "for", "on"} and gazetteer().lookup(tokens[k].text) and _is_place_only(
                     tokens, k
@@ -200,7 +200,15 @@ def _is_place_only(tokens: list[Token], k: int) -> bool:
     return not (k + 1 < len(tokens) and is_name_word(tokens[k + 1].text))
 
 
-def _and_joins(tokens: list[Token], i: int, j: int, k: int) -> bool:
+GENERIC_NAME_WORDS = {
+    "science", "technology", "information", "industry", "industrial", "economy", "economic", "digital", "data",
+    "blockchain", "research", "development", "trade", "logistics", "finance", "financial", "innovation",
+    "privacy", "computing", "culture", "education", "health", "energy", "environment", "commerce", "resources",
+    "security", "transport", "communications", "software", "internet", "network", "reform", "planning",
+}
+
+
+def _and_joins(tokens: list[Token], i: int, j: int, k: int, vocab: set[str] = frozenset()) -> bool:
     """Decide whether "X and Y" is one name ("Blockchain and Digital Economy Park") or two."""
     left = [t.text for t in tokens[i : j + 1]]
     right_words = []
@@ -214,6 +222,11 @@ def _and_joins(tokens: list[Token], i: int, j: int, k: int) -> bool:
         return right_cls not in {EntityClass.GOVERNMENT, EntityClass.ORGANIZATION, EntityClass.PARK,
                                  EntityClass.PLACE, EntityClass.POLICY} and not gazetteer().lookup(right_words[0])
     if head_class(left)[0] is not None and left[-1].lower() not in {"science", "information", "industry"}:
+        return False
+    # "Blockchain and Digital Economy Park" joins; "Tencent and JD Technology" is a list of two names
+    if len(left) == 1 and left[0].lower() not in vocab and left[0].lower() not in GENERIC_NAME_WORDS:
+        return False
+    if right_words and head_class(right_words)[0] is EntityClass.ENTERPRISE:
         return False
     if gazetteer().lookup(" ".join(left)) or person_like(left):
         return False

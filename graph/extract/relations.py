@@ -40,7 +40,9 @@ _SEP = r"(?:,? and |, | as well as |,? together with |, and |,? along with )(?:t
 
 def LIST(*codes: str, name: str) -> str:
     e = E(*codes)
-    return rf"(?P<{name}>{e}(?:{_SEP}{e})*)"
+    # after the first item, a bare place is an apposition ("the Government of X, Wuhan,"), not a co-actor
+    rest = E(*[c for c in codes if c != "PLC"]) if len(codes) > 1 and "PLC" in codes else e
+    return rf"(?P<{name}>{e}(?:{_SEP}{rest})*)"
 
 
 # an actor is not the object of a preposition ("headquartered in Hangzhou, opened ...")
@@ -296,7 +298,7 @@ def _unnamed_policy(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) ->
 
 def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     patterns = [
-        (rf"{NOT_OBJECT}{E('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?\b(?:jointly |also |has |had |"
+        (rf"{NOT_OBJECT}{LIST('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?\b(?:jointly |also |has |had |"
          rf"have |first )*{EST_VERBS}\b[^⟦.;]{{0,25}}?{LIST('PARK', name='o')}", 0.85, "established-active"),
         (rf"{LIST('PARK', name='o')}(?:, (?:also known as|known as) [^,]*,)?{GAP}{{0,60}}?\b(?:is |was |will be |"
          rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
@@ -350,7 +352,7 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     for m in matches:
         a, b = mk.span(m)
         objects = _keys(mk, m, "o")
-        for sk, scls in _keys(mk, m, "s"):
+        for sk, _ in _keys(mk, m, "s"):
             for ok, ocls in objects:
                 if ocls is EntityClass.PARK:
                     ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.85, "hosted-verb")
@@ -412,7 +414,7 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
             if rule == "person-who-heads" and not role:
                 verb = re.search(r"who (?:also |currently |now )?(\w+)", m.group())
                 role = {"heads": "head", "leads": "leader", "chairs": "chair", "runs": "head", "directs": "director",
-                        "manages": "manager", "founded": "founder"}.get(verb.group(1) if verb else "", None)
+                        "manages": "manager", "founded": "founder"}.get(verb.group(1) if verb else "")
             a, b = mk.span(m)
             (pk, _), = _keys(mk, m, "p")
             pairs = [("o", role)]
@@ -467,7 +469,7 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
         (sk, _), = _keys(mk, m, "s")
         (ok, _), = _keys(mk, m, "o")
         sk_kind, ok_kind = table.entities[sk].kind, table.entities[ok].kind
-        if sk_kind is PlaceKind.DISTRICT and ok_kind in {PlaceKind.CITY, PlaceKind.PROVINCE} or (
+        if (sk_kind is PlaceKind.DISTRICT and ok_kind in {PlaceKind.CITY, PlaceKind.PROVINCE}) or (
             sk_kind is PlaceKind.CITY and ok_kind is PlaceKind.PROVINCE
             and gz.province_of(table.entities[sk].name) == table.entities[ok].name
         ):

@@ -73,6 +73,7 @@ class EntityTable:
         self.alias_index: dict[str, str] = {}
         self.history: list[str] = []  # keys in order of mention
         self.merged: dict[str, str] = {}  # folded entity -> the entity it became
+        self.last_sentence: dict[str, int] = {}  # key -> last sentence it was named or referred to in
 
     def add(
         self,
@@ -108,6 +109,7 @@ class EntityTable:
             self.alias_index.setdefault(norm_text(name), key)
         if recent:
             self.history.append(key)
+            self.last_sentence[key] = max(self.last_sentence.get(key, -1), sentence)
         return key
 
     def merge(self, src: str, dst: str) -> None:
@@ -135,9 +137,11 @@ class EntityTable:
     def lookup(self, text: str) -> str | None:
         return self.alias_index.get(norm_text(text))
 
-    def touch(self, key: str) -> None:
+    def touch(self, key: str, sentence: int | None = None) -> None:
         """Record an anaphoric mention: it makes the entity the most recent of its class."""
         self.history.append(key)
+        if sentence is not None:
+            self.last_sentence[key] = max(self.last_sentence.get(key, -1), sentence)
 
     def recent(self, cls: EntityClass | set[EntityClass], *, where=None, skip: int = 0) -> str | None:
         """The most recently mentioned entity of a class (optionally matching `where`)."""
