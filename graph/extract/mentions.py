@@ -30,6 +30,9 @@ _TOKEN = re.compile(
     r"|['’][sS]\b|[“”\"‘’()\[\],;:—–.!?]|\S"
 )
 CONNECTORS = {"of", "and", "for", "on", "&"}
+# Adjectives that start official names as often as ordinary phrases.
+NAME_ADJECTIVES = {"central", "national", "local", "provincial", "municipal", "new", "general", "main", "major",
+                   "international", "first", "second", "third", "senior"}
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,9 @@ def _trim(chunk: list[Token], i: int, tokens: list[Token], vocab: set[str]) -> l
         at_start = out[0] is tokens[0] or (tokens.index(out[0]) > 0 and tokens[tokens.index(out[0]) - 1].text in
                                             {"“", '"', "(", ":", "—", "–"})
         if low in FUNCTION_WORDS or low in TITLE_WORDS:
+            rest = [t.text for t in out[1:]]
+            if low in NAME_ADJECTIVES and rest and head_class(rest)[0] is not None:
+                break  # "Central Network Information Office", "National ... Commission"
             out.pop(0)
             continue
         if at_start and low in vocab and len(out) > 1 and not gazetteer().lookup(w):
@@ -270,7 +276,15 @@ def _trim(chunk: list[Token], i: int, tokens: list[Token], vocab: set[str]) -> l
 
 def _make_chunk(toks: list[Token], sentence: str, offset: int) -> Chunk:
     text = sentence[toks[0].start - offset : toks[-1].end - offset]
-    words = [t.text for t in toks if t.text not in {"(", ")", ",", "."}]
+    words = []
+    depth = 0
+    for t in toks:  # a trailing qualifier in brackets ("Zone (Binjiang)") is not the head noun
+        if t.text == "(":
+            depth += 1
+        elif t.text == ")":
+            depth -= 1
+        elif depth == 0 and t.text not in {",", "."}:
+            words.append(t.text)
     chunk = Chunk(start=toks[0].start, end=toks[-1].end, text=text, words=words)
     _classify(chunk)
     return chunk
