@@ -441,6 +441,8 @@ def _possessor_place(table: EntityTable, before: str) -> str | None:
 
 
 _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?:the|its) (?P<owner>zone|park|area|base|district|city|county|province)['’]s "
+                r"(?P<head>management committee|administrative committee|government)\b", re.I), "owner-body"),
     (re.compile(r"\b(?:either|both) parks?\b", re.I), "park-pair"),
     (re.compile(r"\b(?:the|this|that) (?:industrial |blockchain |software |new )?park\b", re.I), "park"),
     (re.compile(r"\bthe (?:zone|base|valley|hub|incubator|cluster|centre|center)\b", re.I), "park-head"),
@@ -448,8 +450,6 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe (?:first|second|third) phase\b", re.I), "park"),
     (re.compile(r"\bthere\b"), "there"),
     (re.compile(r"\bthe (?P<lvl>district|city|municipal|provincial|county) government\b", re.I), "gov-level"),
-    (re.compile(r"\b(?:the|its) (?P<owner>zone|park|area|base|district|city|county|province)['’]s "
-                r"(?P<head>management committee|administrative committee|government)\b", re.I), "owner-body"),
     (re.compile(r"\b[Ii]ts government\b"), "its-government"),
     (re.compile(r"\b(?:the|its|this) (?P<head>(?:management |administrative )?committee|bureau|ministry|"
                 r"department|commission|office|administration)\b", re.I), "gov-head"),

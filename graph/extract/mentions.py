@@ -27,7 +27,7 @@ __all__ = ["Chunk", "Token", "find_chunks", "tokenize"]
 
 _TOKEN = re.compile(
     r"People['’]s\b|[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9&\-\u00C0-\u024F]|['’](?![sS]\b)(?=[A-Za-z]))*"
-    r"|['’][sS]\b|[“”\"‘’()\[\],;:—–.!?]|\S"
+    r"|['’][sS]\b|[“”\"‘’()\[\],;:—–.!?《》「」]|\S"
 )
 CONNECTORS = {"of", "and", "for", "on", "&"}
 # Adjectives that start official names as often as ordinary phrases.
@@ -184,7 +184,13 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
             chunk = _make_chunk(chunk_tokens, sentence, offset)
             chunk.first_token, chunk.last_token = first, first + len(chunk_tokens) - 1
             nxt_i = chunk.last_token + 1
-            if (
+            later = sentence[chunk.end - offset :]
+            short = re.match(r"\s*\((?:hereinafter|hereafter)\s+(?:referred to as|called|abbreviated as|the)\s+"
+                             r"[“\"'‘]([^”\"'’]{2,60})[”\"'’]\)", later)
+            if short:
+                chunk.acronym = short.group(1)
+                chunk.span_end = chunk.end + short.end()
+            elif (
                 nxt_i + 2 < n
                 and tokens[nxt_i].text == "("
                 and tokens[nxt_i + 2].text == ")"
@@ -316,9 +322,9 @@ def _quoted_spans(tokens: list[Token]) -> list[tuple[int, int]]:
     spans = []
     open_i = None
     for idx, t in enumerate(tokens):
-        if t.text == "“":
+        if t.text in {"“", "《", "「"}:
             open_i = idx
-        elif t.text == "”" and open_i is not None:
+        elif t.text in {"”", "》", "」"} and open_i is not None:
             spans.append((open_i, idx))
             open_i = None
         elif t.text == '"':

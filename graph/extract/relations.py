@@ -277,6 +277,9 @@ def _unnamed_policy(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) ->
         p_start = mk.positions[m.start("kind")]
         rest_end = mk.span(m, "rest")[1] if m.group("rest") else mk.span(m, "kind")[1]
         phrase = ctx.doc.text[p_start:rest_end].strip()
+        # the date belongs on the policy as issueDate, not in its name
+        phrase = re.sub(r"\s+(?:in|on)\s+(?:(?:early|late|mid-)\s*)?(?:[A-Z][a-z]+\s+)?(?:\d{1,2},?\s+)?\d{4}\b", "",
+                        phrase)
         words = phrase.split()
         if len(words) > 16:
             phrase = " ".join(words[:16])
@@ -373,7 +376,10 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
     pat = (rf"{E('PARK', name='o')}(?:, which [^,]*,)?{GAP}{{0,40}}?\b(?:has |have |had |now |still |also )*"
            rf"(?:absorbed|attracted|houses|hosts|is home to|gathered|brought in|lured|welcomed)\b[^⟦.;]{{0,80}}?"
            rf"{LIST('ENT', 'ORG', name='s')}")
-    for m in re.finditer(pat, t):
+    coordinated = (rf"^(?:The |the )?{E('PARK', name='o')}[^.;]*?\band (?:has |have |had |now |still |also )*"
+                   rf"(?:absorbed|attracted|houses|hosts|is home to|gathered|brought in|lured|welcomed)\b"
+                   rf"[^⟦.;]{{0,80}}?{LIST('ENT', 'ORG', name='s')}")
+    for m in [*re.finditer(pat, t), *re.finditer(coordinated, t)]:
         a, b = mk.span(m)
         (ok, _), = _keys(mk, m, "o")
         for sk, _ in _keys(mk, m, "s"):
