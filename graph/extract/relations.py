@@ -437,7 +437,7 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
 
 
 def _is_role(role: str | None) -> bool:
-    return bool(role) and any(w in ROLE_WORDS for w in role.split())
+    return bool(role) and any(w in ROLE_WORDS for w in re.split(r"[\s\-]+", role))
 
 
 def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
