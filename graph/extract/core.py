@@ -157,6 +157,7 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
     occs: list[Occurrence] = []
     text = ctx.doc.text
     history_before = len(table.history)
+    implicit: list[tuple[int, str]] = []  # parks named inside a title: recent for "the park", not occurrences
     for c in chunks:
         before = text[max(s.start, c.start - 80) : c.start]
         after = text[c.end : min(s.end, c.end + 100)]
@@ -204,8 +205,9 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
             for pk, pe in list(table.entities.items()):
                 if pe.cls is EntityClass.PARK and len(pe.name.split()) > 1 and pe.name.lower() in c.text.lower():
                     table.touch(pk)
+                    implicit.append((c.start, pk))
     occs.extend(_list_members(table, s, chunks, occs, text))
-    occs.extend(_anaphors(table, ctx, s, occs, history_before))
+    occs.extend(_anaphors(table, ctx, s, occs, history_before, implicit))
     occs.sort(key=lambda o: o.start)
     _known_as(table, text, occs)
     return occs
@@ -448,7 +450,9 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe (?:zone|base|valley|hub|incubator|cluster|centre|center)\b", re.I), "park-head"),
     (re.compile(r"\bthe (?:port|pilot|new|free trade|demonstration) (?:area|zone)\b", re.I), "park-area"),
     (re.compile(r"\bthe (?:first|second|third) phase\b", re.I), "park"),
-    (re.compile(r"\bthere\b"), "there"),
+    # "there" as a place adverb ("will open a centre there"), not the existential "there are"
+    (re.compile(r"\bthere\b(?! (?:is|are|was|were|has|have|had|will be|would be|remains?|seems?|exists?|appears?)\b)"),
+     "there"),
     (re.compile(r"\bthe (?P<lvl>district|city|municipal|provincial|county) government\b", re.I), "gov-level"),
     (re.compile(r"\b[Ii]ts government\b"), "its-government"),
     (re.compile(r"\b(?:the|its|this) (?P<head>(?:management |administrative )?committee|bureau|ministry|"
@@ -464,7 +468,7 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
 
 
 def _anaphors(table: EntityTable, ctx: RelationContext, s: Sentence, named: list[Occurrence],
-              history_before: int) -> list[Occurrence]:
+              history_before: int, implicit: list[tuple[int, str]] = ()) -> list[Occurrence]:
     """Resolve "the park", "its government", "the bureau", "it" ... to entities, as occurrences.
 
     An anaphor can only point back: it sees what earlier sentences named and what this sentence
@@ -479,7 +483,9 @@ def _anaphors(table: EntityTable, ctx: RelationContext, s: Sentence, named: list
             start, end = s.start + m.start(), s.start + m.end()
             if any(a < end and start < b for a, b in taken):
                 continue
-            visible = earlier + [o.key for o in sorted(named + out, key=lambda o: o.start) if o.start < start]
+            before = [(o.start, o.key) for o in named + out if o.start < start]
+            before += [(pos + 1, k) for pos, k in implicit if pos < start]
+            visible = earlier + [k for _, k in sorted(before)]
             table.history = list(visible)
             try:
                 key, extra = _resolve_anaphor(table, ctx, kind, m, s, start)

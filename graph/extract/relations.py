@@ -347,7 +347,7 @@ def _runs(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
 
 def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     tail = (rf"\s*{GAP}{{0,60}}?\b(?:has |have |had |will |to |also |now |later |first )*{HOST_VERBS}\b"
-            rf"[^⟦.;]{{0,60}}?\b(?:in|into|at|inside|to|within|on the ground in)\s+(?:the )?(?:(?:north|south|east|"
+            rf"{GAP}{{0,60}}?\b(?:in|into|at|inside|to|within|on the ground in)\s+(?:the )?(?:(?:north|south|east|"
             rf"west|centre|center|heart|outskirts)(?: part)? of (?:the )?|downtown )?{E('PARK', 'PLC', name='o')}")
     with_clause = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}(?:, which [^,]*,|, (?:a|an|the) [^,]*,){tail}"
     plain = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}{tail}"
