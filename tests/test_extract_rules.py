@@ -141,3 +141,14 @@ def test_probe_yangtze_roundup():
     assert has_fact(ex, "Zhou Jie", "affiliatedWith", "Ningbo Municipal Development and Reform Commission")
     policy = next(e for e in ex.entities.values() if e.cls.value == "Policy" and "notice" in e.name)
     assert "2021" not in policy.name
+
+
+def test_probe_guiyang_base():
+    ex = extract(ingest_text((PROBES / "guiyang-base.txt").read_text(), name="guiyang-base.txt"))
+    base = "Guiyang Blockchain Development Base"
+    assert has_fact(ex, base, "establishedBy", "Guiyang Municipal Big Data Development Administration")
+    assert has_fact(ex, base, "establishedBy", "Guizhou Provincial Department of Science and Technology")
+    assert has_fact(ex, base, "hostedIn", "Guiyang National High-tech Industrial Development Zone")
+    assert has_fact(ex, "Guizhou Baishan Cloud Technology", "hostedIn", base)
+    assert has_fact(ex, "Guizhou Province Blockchain Industry Development Plan", "concerns", base)
+    assert next(e for e in ex.entities.values() if e.name == base).attrs["launchDate"] == "2017"

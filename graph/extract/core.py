@@ -457,6 +457,9 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b[Ii]ts government\b"), "its-government"),
     (re.compile(r"\b(?:the|its|this) (?P<head>(?:management |administrative )?committee|bureau|ministry|"
                 r"department|commission|office|administration)\b", re.I), "gov-head"),
+    (re.compile(r"\b(?:the|this) (?:company|firm|group|enterprise|start-up|startup)\b", re.I), "enterprise"),
+    (re.compile(r"\b(?:the|this) (?P<head>institute|association|alliance|laboratory|lab|university|academy|"
+                r"think tank|federation|society)\b", re.I), "org-head"),
     (re.compile(r"\bthe (?P<head>plan|measures|guidance|policy|document|notice|rules|programme|program|"
                 r"action plan|guidelines|regulations|opinions|circular)\b", re.I), "policy"),
     (re.compile(r"\b[Ii]t(?= (?:still |also |now |has |had |then |later |currently )*(?:houses|hosts|has absorbed|"
@@ -573,6 +576,11 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
         head = m.group("head").lower()
         key = table.recent(P.POLICY, where=lambda e: head in e.name.lower())
         return key or table.recent(P.POLICY), ()
+    if kind == "enterprise":
+        return table.recent(P.ENTERPRISE), ()
+    if kind == "org-head":
+        head = m.group("head").lower()
+        return table.recent(P.ORGANIZATION, where=lambda e: head in e.name.lower()), ()
     if kind == "it-park":
         return table.recent(P.PARK), ()
     if kind == "it-actor":

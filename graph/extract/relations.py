@@ -307,6 +307,9 @@ def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
          rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
          rf"launched|established|set up|founded|created|sponsored)(?: and (?:developed|operated|run|managed|built))?"
          rf"\s+by (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.85, "established-passive"),
+        (rf"{E('PARK', name='o')}[^⟦.;]{{0,40}}?\b(?:under the (?:guidance|leadership|supervision|direction) of|"
+         rf"(?:is |was )?(?:guided|supervised|backed|sponsored) by) (?:the )?{LIST('GOV', 'ORG', name='s')}", 0.75,
+         "established-guidance"),
         (rf"^{E('GOV', 'ORG', name='s')}(?:, which [^,]*,)?[^.;]*?\band (?:later |then |also )?"
          rf"(?:built|launched|set up|established|created|opened)\s+(?:the )?{E('PARK', name='o')}", 0.7,
          "established-coordinated"),

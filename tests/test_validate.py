@@ -1,0 +1,161 @@
+"""Validation: every SHACL shape and SPARQL check is silent on good graphs and fires on one built to trip it.
+
+Rules are discovered from ontology/shapes.ttl and queries/checks/*.rq, so adding a rule adds its
+tests; each needs tests/fixtures/trip/<rule>.json (see tests/fixtures/trip_graphs.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures.trip_graphs import TRIP_DIR, dataset, entity_iris, load_spec
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from graph.checks import CheckError, Severity, load_check, load_checks
+from graph.paths import SHAPES_FILE
+from graph.validate import ValidationReport, format_finding, load_graph, validate
+from graph.vocab import RDF
+
+SEVERITY = {SH.Violation: Severity.ERROR, SH.Warning: Severity.WARNING, SH.Info: Severity.INFO}
+
+
+def _shape_rules() -> dict[str, Severity]:
+    """Named node shapes -> their worst severity (the node's own or its property shapes')."""
+    g = Graph().parse(SHAPES_FILE, format="turtle")
+    rules = {}
+    for shape in g.subjects(RDF.type, SH.NodeShape):
+        sevs = [g.value(shape, SH.severity)] + [g.value(p, SH.severity) for p in g.objects(shape, SH.property)]
+        ranked = [SEVERITY[s] for s in sevs if s is not None] or [Severity.ERROR]
+        rules[f"shape:{str(shape).rsplit('#', 1)[-1]}"] = min(ranked, key=lambda s: s.rank)
+    return rules
+
+
+RULES = {**_shape_rules(), **{f"check:{c.name}": c.severity for c in load_checks()}}
+RULE_IDS = sorted(RULES)
+
+
+def _spec_name(rule: str) -> str:
+    return rule.split(":", 1)[1]
+
+
+@functools.cache
+def _validated(name: str, part: str) -> ValidationReport:
+    return validate(dataset(load_spec(name)[part]), run_reasoner=False)
+
+
+def test_rules_were_discovered() -> None:
+    assert sum(r.startswith("shape:") for r in RULES) >= 10
+    assert sum(r.startswith("check:") for r in RULES) >= 5
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_rule_has_a_trip_fixture(rule: str) -> None:
+    path = TRIP_DIR / f"{_spec_name(rule)}.json"
+    assert path.is_file(), f"{rule}: add {path} (a graph that trips it and its repaired twin)"
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    assert {"about", "expect", "bad", "good"} <= set(spec)
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_rule_fires_on_its_trip_graph(rule: str) -> None:
+    name = _spec_name(rule)
+    spec = load_spec(name)
+    expected = str(entity_iris(spec["bad"])[spec["expect"]])
+    hits = [f for f in _validated(name, "bad").findings if f.source == rule]
+    assert hits, f"{rule} did not fire on tests/fixtures/trip/{name}.json"
+    mine = [f for f in hits if f.focus == expected]
+    assert mine, f"{rule} fired on {[f.focus for f in hits]}, expected {expected}"
+    for f in mine:
+        assert f.severity is RULES[rule]
+        assert "{" not in f.message and "}" not in f.message, f.message
+        assert f.document, f"{rule}: finding names no document"
+        if spec.get("expect_sentence", True):
+            assert f.sentence, f"{rule}: finding quotes no sentence"
+            texts = "\n".join(d["text"] for d in _docs(spec["bad"]))
+            assert f.sentence in texts
+
+
+def _docs(part: dict) -> list[dict]:
+    from fixtures.trip_graphs import documents
+
+    return documents(part)
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_rule_is_silent_on_the_repaired_twin(rule: str) -> None:
+    name = _spec_name(rule)
+    hits = [format_finding(f) for f in _validated(name, "good").findings if f.source == rule]
+    assert not hits, "\n".join(hits)
+
+
+def test_base_graph_is_clean() -> None:
+    report = validate(dataset(load_spec("_base")), run_reasoner=False)
+    assert report.findings == [], "\n".join(format_finding(f) for f in report.findings)
+
+
+@pytest.fixture(scope="module")
+def corpus_validation(corpus_build) -> ValidationReport:
+    ds, store = load_graph(corpus_build.out_dir)
+    return validate(ds, store=store, run_reasoner=False)
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_rule_on_the_bundled_corpus(rule: str, corpus_validation: ValidationReport) -> None:
+    """Errors must be silent on the corpus; warnings may fire (the articles are incomplete) but
+    each must name its entity and the document, and quote a sentence when there is one."""
+    hits = [f for f in corpus_validation.findings if f.source == rule]
+    if RULES[rule] is Severity.ERROR:
+        assert not hits, "extraction mistake or wrong rule:\n" + "\n".join(format_finding(f) for f in hits)
+    for f in hits:
+        assert f.focus and f.document and "{" not in f.message, format_finding(f)
+
+
+def test_corpus_passes_check(corpus_validation: ValidationReport) -> None:
+    errors = [format_finding(f) for f in corpus_validation.findings if f.severity is Severity.ERROR]
+    assert corpus_validation.ok, "\n".join(errors)
+
+
+def test_build_runs_the_checks(corpus_build) -> None:
+    report_file = corpus_build.out_dir / "check.txt"
+    assert report_file.is_file()
+    first = report_file.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("check: 0 errors")
+    assert any(line.startswith("check: ") for line in corpus_build.report.extras["summary_lines"])
+
+
+def test_check_file_without_severity_is_rejected(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.rq"
+    bad.write_text("# title: t\n# message: {focus}\nSELECT ?focus WHERE { ?focus ?p ?o } ORDER BY ?focus\n")
+    with pytest.raises(CheckError, match="severity"):
+        load_check(bad)
+    bad.write_text("# title: t\n# severity: error\n# message: {nope}\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
+    with pytest.raises(CheckError, match="nope"):
+        load_check(bad)
+    bad.write_text("# title: t\n# severity: error\n# message: m\nSELECT ?focus WHERE { ?focus ?p }\n")
+    with pytest.raises(CheckError, match="syntax"):
+        load_check(bad)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "parkgraph"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_command_exit_codes(corpus_build, tmp_path: Path) -> None:
+    ok = _cli("check", "--graph", str(corpus_build.out_dir), "--no-reason")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "0 errors" in ok.stdout
+    bad_file = tmp_path / "planted.trig"
+    dataset(load_spec("IssuedByShape")["bad"]).serialize(bad_file, format="trig")
+    bad = _cli("check", "--graph", str(bad_file), "--no-reason", "--min-severity", "error")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "The Lanshan Robotics Park issued the Plan for Robotics Growth." in bad.stdout
+    assert "document: extra.txt" in bad.stdout
+    missing = _cli("check", "--graph", str(tmp_path / "nothing-here"))
+    assert missing.returncode == 1 and "nothing-here" in missing.stderr
