@@ -17,7 +17,7 @@ from functools import lru_cache
 from graph.paths import REFERENCE_DIR
 from graph.vocab import PlaceKind
 
-__all__ = ["GazetteerEntry", "Gazetteer", "gazetteer", "norm_place"]
+__all__ = ["Gazetteer", "GazetteerEntry", "gazetteer", "norm_place"]
 
 # Continents and world regions used in news text; a general list, like a list of countries.
 WORLD_REGIONS = [

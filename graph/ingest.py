@@ -9,14 +9,26 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import os
 import re
+import stat
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 from graph.model import Document
 
-__all__ = ["MAX_BYTES", "SUFFIXES", "IngestError", "discover", "doc_id_for", "ingest_file", "ingest_text"]
+__all__ = [
+    "MAX_BYTES",
+    "SUFFIXES",
+    "IngestError",
+    "discover",
+    "doc_id_for",
+    "ingest_file",
+    "ingest_text",
+    "not_a_document_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +43,31 @@ class IngestError(ValueError):
 def discover(inputs: list[Path]) -> tuple[list[Path], list[str]]:
     """Expand files and folders into the sorted list of document files to read.
 
+    Why report rather than skip: a broken link or a pipe named like a document is a file the user
+    meant to include, so it gets a clear line instead of vanishing from the build.
+
     Returns:
-        (files, problems): the files, and one message per input that does not exist.
+        (files, problems): the files, and one message per input that does not exist or is not a
+        regular file (a broken symbolic link, a FIFO, a socket or a device).
     """
     files: list[Path] = []
     problems: list[str] = []
     for item in inputs:
         if item.is_dir():
-            files.extend(p for p in sorted(item.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES)
-        elif item.is_file():
-            files.append(item)
+            for p in sorted(item.rglob("*")):
+                if p.suffix.lower() not in SUFFIXES or p.is_dir():
+                    continue
+                problem = not_a_document_file(p)
+                if problem:
+                    problems.append(problem)
+                else:
+                    files.append(p)
         else:
-            problems.append(f"{item}: no such file or folder")
+            problem = not_a_document_file(item)
+            if problem:
+                problems.append(problem)
+            else:
+                files.append(item)
     seen: set[Path] = set()
     unique = []
     for f in files:
@@ -50,7 +75,26 @@ def discover(inputs: list[Path]) -> tuple[list[Path], list[str]]:
         if r not in seen:
             seen.add(r)
             unique.append(f)
-    return unique, problems
+    return unique, list(dict.fromkeys(problems))
+
+
+def not_a_document_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a document file, as one line naming it; None if it is a regular file.
+
+    Why check first: reading a FIFO blocks forever, and a broken link would otherwise be reported as
+    a missing file with no hint why.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"{path}: broken symbolic link (its target {os.readlink(path)} does not exist)"
+        return f"{path}: no such file or folder"
+    except OSError as exc:
+        return f"{path}: cannot read file ({exc.strerror or exc})"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{path}: not a regular file (a pipe, socket or device), cannot read it as a document"
+    return None
 
 
 def doc_id_for(name: str) -> str:
@@ -66,6 +110,9 @@ def ingest_file(path: Path, *, max_bytes: int = MAX_BYTES) -> Document:
     Raises:
         IngestError: unreadable, empty, binary, not UTF-8, or larger than `max_bytes`.
     """
+    problem = not_a_document_file(path)
+    if problem:
+        raise IngestError(problem)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -78,7 +125,8 @@ def ingest_file(path: Path, *, max_bytes: int = MAX_BYTES) -> Document:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from exc
+        bad = raw[exc.start : exc.start + 1]
+        raise IngestError(f"{path}: not valid UTF-8 (byte {exc.start}: {bad!r})") from exc
     return ingest_text(text, name=path.name, path=str(path))
 
 
@@ -103,7 +151,8 @@ def ingest_text(text: str, *, name: str, path: str | None = None) -> Document:
         source = m.group(1).strip() or None
         text = " " * m.end() + text[m.end():]
     if not text.strip():
-        raise IngestError(f"{path or name}: empty document (no text to read)")
+        what = "empty document" if not text else "only whitespace or markup"
+        raise IngestError(f"{path or name}: {what} (no text to read)")
     if _looks_binary(text):
         raise IngestError(f"{path or name}: binary content (mostly control characters), not a text document")
     title = next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
@@ -126,8 +175,10 @@ def _looks_binary(text: str) -> bool:
 
 
 class _TextExtractor(HTMLParser):
-    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"}
-    SKIP = {"script", "style", "noscript", "template"}
+    BLOCK: ClassVar[set[str]] = {
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title",
+    }
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

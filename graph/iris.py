@@ -84,3 +84,13 @@ def evidence_iri(doc_id: str, subject: str, predicate: str, obj: str, start: int
 def amount_iri(doc_id: str, subject: str, start: int, end: int) -> URIRef:
     digest = hashlib.sha1(f"{subject}|{start}|{end}".encode()).hexdigest()[:12]
     return DOC[f"{doc_id}/amount/{digest}"]
+
+
+def link_record_iri(*parts: str) -> URIRef:
+    """IRI of the record (reified statement + provenance) of one external link.
+
+    A hash of the link's subject, predicate and object, so the same link gets the same record IRI
+    on every run.
+    """
+    digest = hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+    return GRAPH[f"links/record/{digest}"]

@@ -18,8 +18,12 @@ _ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gov", "dept",
     "e.g", "i.e", "u.s", "u.k", "approx", "est", "fig", "vol", "rev",
 }
-# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a plausible start.
-_END = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9\u4e00-\u9fff])")
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a plausible start;
+# Chinese full-width stops need no space after them (Chinese text has none).
+_END = re.compile(
+    r"[.!?。！？]+[\"'”’)\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9\u4e00-\u9fff])"
+    r"|[。！？]+[”’」』)）]*(?=\S)"
+)
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -8,15 +8,28 @@ SPARQL server (--store URL) can stand behind the same interface.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["QueryResult", "Store", "StoreError", "open_store", "to_rdflib"]
+__all__ = [
+    "GRAPH_FILE",
+    "STORE_DIR",
+    "QueryResult",
+    "Store",
+    "StoreError",
+    "is_store_url",
+    "open_build_store",
+    "open_store",
+    "to_rdflib",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +93,10 @@ def to_oxigraph(term: Node | str):
 class Store:
     """An embedded pyoxigraph store; queries see the union of all named graphs as default graph."""
 
-    def __init__(self, ox_store: ox.Store, *, location: str) -> None:
+    def __init__(self, ox_store: ox.Store, *, location: str, read_only: bool = False) -> None:
         self._store = ox_store
         self.location = location
+        self.read_only = read_only
 
     @property
     def raw(self) -> ox.Store:
@@ -96,59 +110,274 @@ class Store:
             StoreError: the query does not parse or fails to evaluate.
         """
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        run = partial(self._store.query, use_default_graph_as_union=True)
         try:
-            result = self._store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+            try:
+                result = run(sparql, substitutions=subs or None)
+            except RuntimeError as exc:
+                # pyoxigraph substitutes only projected variables; others go in as a VALUES block
+                if not subs or "projection" not in str(exc):
+                    raise
+                from graph.remote import bind_values
+
+                result = run(bind_values(sparql, bindings or {}))
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(f"query failed: {exc}") from exc
-        if isinstance(result, bool):
-            return QueryResult(boolean=result)
+        if isinstance(result, (bool, ox.QueryBoolean)):
+            return QueryResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             rows = [{v: to_rdflib(sol[v]) for v in variables} for sol in result]
             return QueryResult(variables=variables, rows=rows)
         # CONSTRUCT / DESCRIBE: triples as rows s, p, o
-        rows = [{"s": to_rdflib(t.subject), "p": to_rdflib(t.predicate), "o": to_rdflib(t.object)} for t in result]
+        rows = [{"s": to_rdflib(t.subject), "p": to_rdflib(t.predicate), "o": to_rdflib(t.object)}
+                for t in result]
         return QueryResult(variables=["s", "p", "o"], rows=rows)
+
+    def query_serialized(self, sparql: str, *, accept: str | None = None) -> tuple[bytes, str]:
+        """Run a query and serialise its result for HTTP: (body, media type), chosen by `accept`.
+
+        Why: the SPARQL endpoint hands the engine's own serialisation straight to the client,
+        with no round trip through rdflib terms.
+
+        Raises:
+            StoreError: the query does not parse or fails to evaluate.
+        """
+        try:
+            result = self._store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise StoreError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        if isinstance(result, ox.QueryTriples):
+            fmt = negotiate_rdf(accept)
+            return result.serialize(format=fmt), fmt.media_type
+        fmt = negotiate_results(accept)
+        return result.serialize(format=fmt), fmt.media_type
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update (transactional).
+
+        Raises:
+            StoreError: the update does not parse or fails.
+        """
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise StoreError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StoreError(f"update failed: {exc}") from exc
+
+    def graphs(self) -> set[str]:
+        """IRIs of the named graphs in the store."""
+        return {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+    def put_graph(self, graph: str, data: bytes, *, media_type: str = "text/turtle") -> None:
+        """Replace the named graph `graph` with `data` (Turtle / N-Triples unless `media_type` says else).
+
+        Blank nodes get canonical labels (RDFC, prefixed by a hash of the graph name) instead of
+        the parser's random ones, so graph.trig dumped from the store is byte-identical across builds.
+
+        Raises:
+            StoreError: `data` does not parse.
+        """
+        g = ox.NamedNode(graph)
+        fmt = ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.TURTLE
+        try:
+            quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(data, format=fmt)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"graph {graph}: cannot parse {media_type} ({exc})") from exc
+        if any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads):
+            ds = ox.Dataset(quads)
+            ds.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+            tag = hashlib.sha1(graph.encode()).hexdigest()[:8]
+
+            def relabel(term):
+                return ox.BlankNode(f"g{tag}{term.value}") if isinstance(term, ox.BlankNode) else term
+
+            quads = [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), g) for q in ds]
+        if self._store.contains_named_graph(g):
+            self._store.remove_graph(g)
+        self._store.extend(quads)
+
+    def get_graph(self, graph: str) -> bytes:
+        """The triples of one named graph as N-Triples (empty when the graph does not exist)."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
+    def drop_graph(self, graph: str) -> None:
+        """Remove a named graph and its triples; silent when it does not exist."""
+        g = ox.NamedNode(graph)
+        if self._store.contains_named_graph(g):
+            self._store.remove_graph(g)
+
+    def delete_about(self, graph: str, subject: str) -> None:
+        """Delete every triple of `graph` whose subject is `subject` (a document graph's meta entries)."""
+        quads = list(self._store.quads_for_pattern(ox.NamedNode(subject), None, None, ox.NamedNode(graph)))
+        for q in quads:
+            self._store.remove(q)
+
+    def add_quads(self, data: bytes) -> None:
+        """Add N-Quads to the store (bulk path: no transaction, much faster for large inputs)."""
+        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+
+    def export(self) -> bytes:
+        """Every named graph as N-Quads (the default graph is not used by ParkGraph)."""
+        return self._store.dump(format=ox.RdfFormat.N_QUADS)
+
+    def write_trig(self, path: Path) -> None:
+        """Serialise the whole dataset as TriG with the project's prefixes."""
+        from graph.vocab import BASE
+
+        # Entity and document IRIs stay in full: their slashes would be escaped in prefixed names.
+        prefixes = {
+            "pg": BASE + "ontology#",
+            "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "owl": "http://www.w3.org/2002/07/owl#",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "prov": "http://www.w3.org/ns/prov#",
+            "dcterms": "http://purl.org/dc/terms/",
+        }
+        self._store.dump(str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
+
+    def flush(self) -> None:
+        """Make writes durable (a no-op for in-memory stores)."""
+        self._store.flush()
+
+    def close(self) -> None:
+        """Release the on-disk store (its lock), so another Store can open the same folder."""
+        self._store = None  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self._store)
 
 
+def negotiate_results(accept: str | None) -> ox.QueryResultsFormat:
+    """The SPARQL results format for an HTTP Accept header (JSON unless XML, CSV or TSV is asked for)."""
+    for media in _accepted(accept):
+        fmt = ox.QueryResultsFormat.from_media_type(media)
+        if fmt is not None:
+            return fmt
+    return ox.QueryResultsFormat.JSON
+
+
+def negotiate_rdf(accept: str | None) -> ox.RdfFormat:
+    """The RDF format for a CONSTRUCT/DESCRIBE result (Turtle unless another RDF format is asked for)."""
+    for media in _accepted(accept):
+        fmt = ox.RdfFormat.from_media_type(media)
+        if fmt is not None and fmt.supports_datasets is False:
+            return fmt
+    return ox.RdfFormat.TURTLE
+
+
+def _accepted(accept: str | None) -> list[str]:
+    """Media types of an Accept header, highest q first (stable for equal q)."""
+    items = []
+    for i, part in enumerate((accept or "").split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            items.append((-q, i, media.lower()))
+    return [m for _, _, m in sorted(items)]
+
+
+def is_store_url(location: str | Path | None) -> bool:
+    """True for a SPARQL server address (http(s)://, optionally with a flavour: virtuoso+http://...)."""
+    return isinstance(location, str) and "://" in location and location.split("://")[0].split("+")[-1] in (
+        "http", "https")
+
+
 def open_store(location: str | Path | None = None) -> Store:
-    """Open the graph at `location`: a build folder, an RDF file (TriG, Turtle, N-Quads...), or None for `out/`.
+    """Open the graph at `location`: a build folder, an RDF file, a SPARQL server URL, or None for `out/`.
 
     A build folder's on-disk store (`DIR/store`) is (re)built from `DIR/graph.trig` when missing or
-    older than the graph file.
+    older than the graph file. When another process holds the store (a running `parkgraph
+    serve`), it is opened read-only instead. A URL (`http://...`, or `virtuoso+http://...`,
+    `oxigraph+http://...`, `fuseki+http://...`) gives a graph.remote.RemoteStore with the same methods.
 
     Raises:
         StoreError: nothing usable at `location`.
     """
+    if is_store_url(location):
+        from graph.remote import RemoteStore
+
+        return RemoteStore.from_url(str(location))  # type: ignore[return-value]
     path = Path(location) if location is not None else Path("out")
     if path.is_dir():
         trig = path / GRAPH_FILE
         if not trig.is_file():
             raise StoreError(f"{path}: not a build folder (no {GRAPH_FILE}); run `parkgraph build` first")
         store_dir = path / STORE_DIR
-        stamp = store_dir / ".loaded-from"
-        current = f"{trig.stat().st_mtime_ns}:{trig.stat().st_size}"
-        if store_dir.is_dir() and stamp.is_file() and stamp.read_text() == current:
-            return Store(ox.Store(str(store_dir)), location=str(path))
+        if store_dir.is_dir() and is_current(path):
+            disk, read_only = _open_disk(store_dir)
+            return Store(disk, location=str(path), read_only=read_only)
         if store_dir.is_dir():
-            import shutil
-
             shutil.rmtree(store_dir)
         st = ox.Store(str(store_dir))
         _load_file(st, trig)
         st.flush()
-        stamp.write_text(current)
+        mark_current(path)
         return Store(st, location=str(path))
     if path.is_file():
         st = ox.Store()
         _load_file(st, path)
         return Store(st, location=str(path))
     raise StoreError(f"{path}: no such build folder or RDF file")
+
+
+def open_build_store(out_dir: Path) -> Store:
+    """The build folder's on-disk store for writing: current with graph.trig, or new and empty.
+
+    Raises:
+        StoreError: the store is held by another process (stop `parkgraph serve` first).
+    """
+    if (out_dir / GRAPH_FILE).is_file():
+        store = open_store(out_dir)
+        if not store.read_only:
+            return store
+        raise StoreError(f"{out_dir / STORE_DIR}: in use by another process; stop it (parkgraph serve?) "
+                         "and retry")
+    store_dir = out_dir / STORE_DIR
+    if store_dir.exists():
+        shutil.rmtree(store_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return Store(ox.Store(str(store_dir)), location=str(out_dir))
+
+
+def _stamp(path: Path) -> str:
+    trig = path / GRAPH_FILE
+    st = trig.stat()
+    return f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def is_current(path: Path) -> bool:
+    """True when DIR/store was loaded from (or written together with) the present DIR/graph.trig."""
+    stamp = path / STORE_DIR / ".loaded-from"
+    return stamp.is_file() and (path / GRAPH_FILE).is_file() and stamp.read_text() == _stamp(path)
+
+
+def mark_current(path: Path) -> None:
+    """Record that DIR/store holds exactly DIR/graph.trig."""
+    (path / STORE_DIR / ".loaded-from").write_text(_stamp(path))
+
+
+def _open_disk(store_dir: Path) -> tuple[ox.Store, bool]:
+    try:
+        return ox.Store(str(store_dir)), False
+    except OSError as exc:
+        if "lock" not in str(exc).lower():
+            raise StoreError(f"{store_dir}: cannot open store ({exc})") from exc
+        log.info("%s is in use by another process; opening it read-only", store_dir)
+        return ox.Store.read_only(str(store_dir)), True
 
 
 def _load_file(st: ox.Store, path: Path) -> None:

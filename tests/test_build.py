@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from graph.ingest import ingest_file
 from graph.iris import document_graph_iri, document_iri
 from graph.model import Amount, Entity, Extraction, Mention, Relation, Sentence
-from graph.vocab import DOC, GRAPH, META_GRAPH, PG, EntityClass, PlaceKind, Predicate
+from graph.vocab import DOC, GRAPH, META_GRAPH, PG, EntityClass, PlaceKind, Predicate, bind_prefixes
 
 IDS = [p.stem for p in CORPUS_FILES]
 CORE_PREDICATES = {p.iri for p in Predicate}
@@ -87,6 +87,7 @@ def document_dataset(ex: Extraction) -> Dataset:
     from graph.build import document_triples, meta_triples
 
     ds = Dataset()
+    bind_prefixes(ds)
     doc_graph = ds.graph(document_graph_iri(ex.document.doc_id))
     for t in document_triples(ex):
         doc_graph.add(t)
@@ -143,7 +144,8 @@ def test_every_fact_has_evidence_that_points_into_its_sentence(corpus_build) -> 
         text, doc = texts[doc_id], document_iri(doc_id)
         facts = {(s, p, o) for s, p, o in g if p in CORE_PREDICATES}
         for s, p, o in facts:
-            evidence = set(g.subjects(RDF.subject, s)) & set(g.subjects(RDF.predicate, p)) & set(g.subjects(RDF.object, o))
+            evidence = set(g.subjects(RDF.subject, s)) & set(g.subjects(RDF.object, o))
+            evidence &= set(g.subjects(RDF.predicate, p))
             assert evidence, f"{doc_id}: fact {s} {p} {o} has no evidence node"
         for ev in g.subjects(RDF.type, PG.Evidence):
             assert (g.value(ev, RDF.subject), g.value(ev, RDF.predicate), g.value(ev, RDF.object)) in facts

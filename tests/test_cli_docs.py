@@ -46,7 +46,8 @@ def test_help_has_an_example(path: tuple[str, ...], command: click.Command) -> N
 @pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
 def test_documented_in_readme(path: tuple[str, ...]) -> None:
     text = README.read_text(encoding="utf-8")
-    assert re.search(rf"(?<![\w-]){re.escape(' '.join(path))}(?![\w-])", text), f"README.md never mentions `{' '.join(path)}`"
+    name = " ".join(path)
+    assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), f"README.md never mentions `{name}`"
 
 
 def readme_command(heading: str) -> str:

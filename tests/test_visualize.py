@@ -179,6 +179,7 @@ def test_page_offline_counts_and_node_evidence(corpus_build, browser) -> None:
     text = info_text(browser)
     assert browser.execute_script("return document.getElementById('info').dataset.id") == target
     assert any(s in text for s in sentences), f"no supporting sentence of {target} in the panel"
+    browser.execute_script("window.parkgraph.network.fit({animation: false})")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "viz-corpus.png"))
 

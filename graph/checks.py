@@ -1,0 +1,191 @@
+"""Quality checks: SPARQL files in queries/checks/ whose rows are problems, each with a severity.
+
+Why files: an analyst adds a check by writing one query with a header, without opening Python
+(ROBOT's report queries and the Gene Ontology's SPARQL checks work the same way). The header::
+
+    # title: Likely duplicate entities
+    # severity: error | warning | info
+    # message: {focusLabel} and {otherLabel} may be the same entity
+    # description: why it matters (may continue on lines indented by two spaces)
+
+The query must select ?focus (the entity at fault); ?sentence and ?document, when selected, are
+shown under the message; every other selected variable may appear in the message as {name}.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from graph.paths import CHECKS_DIR
+from graph.store import Store
+
+__all__ = ["Check", "CheckError", "Finding", "Severity", "load_checks", "run_check", "term_text"]
+
+log = logging.getLogger(__name__)
+
+_HEADER = re.compile(r"^#\s*(\w+):\s*(.*)$")
+
+
+class CheckError(ValueError):
+    """A check file that cannot be used; the message names the file and the problem."""
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is: only errors make `parkgraph check` exit non-zero."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, in words an analyst can act on, with the text behind it.
+
+    `source` names the rule that found it (`check:<file stem>`, `shape:<shape>`, `reason:<kind>`).
+    """
+
+    severity: Severity
+    source: str
+    title: str
+    message: str
+    focus: str | None = None
+    sentence: str | None = None
+    document: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "severity": self.severity.value,
+            "source": self.source,
+            "title": self.title,
+            "message": self.message,
+            "focus": self.focus,
+            "sentence": self.sentence,
+            "document": self.document,
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    """A parsed check file."""
+
+    name: str
+    path: Path
+    title: str
+    severity: Severity
+    message: str
+    description: str
+    query: str
+
+
+def load_checks(folder: Path = CHECKS_DIR) -> list[Check]:
+    """Read and parse every `*.rq` in `folder`, sorted by name; fail fast on the first bad file.
+
+    Raises:
+        CheckError: a missing header field, an unknown severity, an unknown message placeholder,
+            no ?focus, or a query that does not parse.
+    """
+    return [load_check(p) for p in sorted(folder.glob("*.rq"))]
+
+
+def load_check(path: Path) -> Check:
+    """Parse one check file (see the module docstring for its header).
+
+    Raises:
+        CheckError: the file is not a usable check.
+    """
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    last = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        m = _HEADER.match(line)
+        if m:
+            last = m.group(1).lower()
+            fields[last] = m.group(2).strip()
+        elif last and line.startswith("#  "):
+            fields[last] += " " + line[1:].strip()
+    for need in ("title", "severity", "message"):
+        if not fields.get(need):
+            raise CheckError(f"{path}: header has no '# {need}:' line")
+    try:
+        severity = Severity(fields["severity"].lower())
+    except ValueError:
+        raise CheckError(f"{path}: severity {fields['severity']!r} is not error, warning or info") from None
+    try:
+        # Parsing against an empty store is the exact parser the checks later run on.
+        result = ox.Store().query(text)
+        variables = {v.value for v in result.variables} if isinstance(result, ox.QuerySolutions) else set()
+    except SyntaxError as exc:
+        raise CheckError(f"{path}: SPARQL syntax error: {exc}") from exc
+    if "focus" not in variables:
+        raise CheckError(f"{path}: the query must SELECT ?focus (the entity at fault)")
+    names = {f[1] for f in string.Formatter().parse(fields["message"]) if f[1]}
+    unknown = names - variables
+    if unknown:
+        raise CheckError(f"{path}: message uses {sorted(unknown)} but the query does not select them")
+    return Check(
+        name=path.stem,
+        path=path,
+        title=fields["title"],
+        severity=severity,
+        message=fields["message"],
+        description=fields.get("description", ""),
+        query=text,
+    )
+
+
+def term_text(term: Node | None) -> str:
+    """How a value reads in a message: a literal's text, a class or property's local name."""
+    if term is None:
+        return "?"
+    if isinstance(term, Literal):
+        return str(term)
+    value = str(term)
+    if isinstance(term, URIRef) and "#" in value:
+        return value.rsplit("#", 1)[1]
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def run_check(store: Store, check: Check) -> list[Finding]:
+    """Run one check; every row becomes a Finding at the check's severity.
+
+    Raises:
+        graph.store.StoreError: the query fails on this store.
+    """
+    result = store.query(check.query)
+    findings = []
+    for row in result.rows:
+        values = {k: term_text(v) for k, v in row.items()}
+        for key in list(values):
+            # a missing label falls back to the entity's IRI tail, so the message still names it
+            if key.endswith("Label") and row.get(key) is None:
+                base = key[: -len("Label")]
+                values[key] = term_text(row.get(base) or row.get("focus"))
+        sentence = row.get("sentence")
+        document = row.get("document")
+        findings.append(Finding(
+            severity=check.severity,
+            source=f"check:{check.name}",
+            title=check.title,
+            message=check.message.format_map(values),
+            focus=str(row["focus"]) if row.get("focus") is not None else None,
+            sentence=str(sentence) if sentence is not None and str(sentence) else None,
+            document=str(document) if document is not None and str(document) else None,
+        ))
+    log.debug("check %s: %d rows", check.name, len(findings))
+    return findings

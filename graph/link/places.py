@@ -1,0 +1,267 @@
+"""Decide which reference place each place entity of the graph is, by name and by context.
+
+Why context and never first match: many names exist in several places (Suzhou in Jiangsu and in
+Anhui; Huangpu District in Guangzhou and in Shanghai). A city name with several candidates links
+only when the graph or the text places it (a locatedIn fact, "Suzhou, Jiangsu", or a province
+named in the same document); when the context names parents of two candidates, or none, the
+entity stays unlinked and is reported as ambiguous. Districts have no reference records at all:
+they are placed only inside a parent the context names. A wrong link is worse than no link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rdflib import Dataset, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from graph.gazetteer import norm_place
+from graph.link.reference import LEVEL, ReferenceIndex, RefPlace, name_forms
+from graph.vocab import LINKS_GRAPH, PG, PlaceKind
+
+__all__ = ["EntityInfo", "PlaceDecision", "collect_entities", "document_place_names", "is_place", "resolve_place"]
+
+_KIND_BY_CLASS = {PG[k.value]: k for k in PlaceKind}
+# "<Parent>'s <mention>" right before a mention, and "<mention> of|in <Parent>" right after it.
+_BEFORE = re.compile(r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})['’]s\s+$")
+_AFTER = re.compile(r"^\s*(?:of|in)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})")
+
+
+@dataclass
+class EntityInfo:
+    """What the graph says about one entity, from every graph except the links graph."""
+
+    iri: URIRef
+    classes: set[URIRef] = field(default_factory=set)
+    label: str | None = None
+    names: set[str] = field(default_factory=set)
+    docs: set[URIRef] = field(default_factory=set)
+    located_in: set[URIRef] = field(default_factory=set)
+    context_names: set[str] = field(default_factory=set)  # parents the text gives next to a mention
+
+
+@dataclass
+class PlaceDecision:
+    """The outcome for one place entity: a reference place, or why not."""
+
+    status: str  # linked | ambiguous | unlinked
+    place: RefPlace | None = None
+    rule: str = ""
+    confidence: float = 0.0
+    candidates: list[RefPlace] = field(default_factory=list)
+    reason: str = ""
+
+
+def collect_entities(ds: Dataset) -> dict[URIRef, EntityInfo]:
+    """Gather labels, classes, documents, locatedIn facts and mention contexts of every entity."""
+    infos: dict[URIRef, EntityInfo] = {}
+    sentences: dict[URIRef, tuple[str, int]] = {}
+    mentions: list[tuple[URIRef, URIRef, int, int]] = []
+
+    def info(iri: URIRef) -> EntityInfo:
+        if iri not in infos:
+            infos[iri] = EntityInfo(iri=iri)
+        return infos[iri]
+
+    graphs = ds.graphs() if hasattr(ds, "graphs") else ds.contexts()  # rdflib >= 7.2 renamed it
+    for ctx in graphs:
+        if ctx.identifier == LINKS_GRAPH:
+            continue
+        for s, o in ctx.subject_objects(RDF.type):
+            if isinstance(s, URIRef) and str(o).startswith(str(PG)) and "/id/" in str(s):
+                info(s).classes.add(o)
+        for s, o in ctx.subject_objects(RDFS.label):
+            if "/id/" in str(s):
+                info(s).label = info(s).label or str(o)
+                info(s).names.add(str(o))
+        for s, o in ctx.subject_objects(SKOS.altLabel):
+            if "/id/" in str(s):
+                info(s).names.add(str(o))
+        for s, o in ctx.subject_objects(PG.mentionedIn):
+            info(s).docs.add(o)
+        for s, o in ctx.subject_objects(PG.locatedIn):
+            if isinstance(o, URIRef):
+                info(s).located_in.add(o)
+        for sent, text in ctx.subject_objects(PG.text):
+            start = ctx.value(sent, PG.startOffset)
+            if start is not None and (sent, RDF.type, PG.Sentence) in ctx:
+                sentences[sent] = (str(text), int(start))
+        for m, ent in ctx.subject_objects(PG.mentionOf):
+            sent, start, end = ctx.value(m, PG.inSentence), ctx.value(m, PG.startOffset), ctx.value(m, PG.endOffset)
+            form = ctx.value(m, PG.surfaceForm)
+            if form is not None:
+                info(ent).names.add(str(form))
+            if sent is not None and start is not None and end is not None:
+                mentions.append((ent, sent, int(start), int(end)))
+    for ent, sent, start, end in mentions:
+        if sent not in sentences:
+            continue
+        text, offset = sentences[sent]
+        before, after = text[: max(0, start - offset)], text[max(0, end - offset):]
+        for pattern, chunk in ((_BEFORE, before[-60:]), (_AFTER, after[:60])):
+            m = pattern.search(chunk)
+            if m:
+                infos[ent].context_names.add(m.group(1))
+    return infos
+
+
+def _forms(info: EntityInfo) -> tuple[set[str], set[PlaceKind], set[str]]:
+    """Lookup keys, level hints and parent names given by the entity's own names."""
+    keys: set[str] = set()
+    hints: set[PlaceKind] = set()
+    parents: set[str] = set()
+    for name in info.names:
+        qualifier = re.match(r"^(.+?)\s*\(([^()]+)\)\s*$", name)
+        if qualifier:  # "Huangpu District (Guangzhou)"
+            parents.add(qualifier.group(2))
+            name = qualifier.group(1)
+        head, _, tail = name.partition(" of ")
+        if tail:  # "Yuhang District of Hangzhou City"
+            parents.add(tail)
+        possessive = re.match(r"^(.+?)['’]s\s+(.+)$", head)
+        if possessive:  # "Hangzhou's West Lake District"
+            parents.add(possessive.group(1))
+            head = possessive.group(2)
+        k, hint = name_forms(head)
+        keys |= k
+        if hint:
+            hints.add(hint)
+    return keys, hints, parents
+
+
+def _allowed_kinds(info: EntityInfo, hints: set[PlaceKind]) -> set[PlaceKind] | None:
+    kinds = {_KIND_BY_CLASS[c] for c in info.classes if c in _KIND_BY_CLASS}
+    return kinds or hints or None
+
+
+def resolve_place(
+    info: EntityInfo, idx: ReferenceIndex, infos: dict[URIRef, EntityInfo], doc_places: dict[URIRef, set[str]]
+) -> PlaceDecision:
+    """Pick the reference place an entity denotes, or say why none can be picked.
+
+    Args:
+        info: the entity.
+        idx: the reference table.
+        infos: every entity, to read the names of the places it is locatedIn.
+        doc_places: normalised names of the places mentioned in each document.
+    """
+    keys, hints, own_parents = _forms(info)
+    found: dict[str, RefPlace] = {}
+    for k in keys:
+        for p in idx.lookup(k):
+            found[p.key] = p
+    kinds = _allowed_kinds(info, hints)
+    candidates = [p for p in found.values() if kinds is None or p.kind in kinds]
+    if kinds is None and candidates:  # an untyped "Place": its most general reading
+        top = min(p.level for p in candidates)
+        candidates = [p for p in candidates if p.level == top]
+    candidates.sort(key=lambda p: p.key)
+    strong: list[tuple[str, str]] = [(n, "name") for n in own_parents]
+    strong += [(n, "text") for n in info.context_names]
+    for target in info.located_in:
+        t = infos.get(target)
+        for n in (t.names if t else ()):
+            strong.append((n, "locatedIn fact"))
+    if not candidates:
+        if kinds is None or kinds <= {PlaceKind.CITY, PlaceKind.DISTRICT}:
+            return _place_by_context(info, idx, strong, kinds)
+        why = "no reference place of that name" if not found else "reference has the name only at another level"
+        return PlaceDecision("unlinked", reason=why)
+
+    ancestors = {p.key: idx.ancestor_keys(p) for p in candidates}
+    # Names that could be a parent of the candidates (a higher level): only those can contradict.
+    top = min(p.level for p in candidates)
+    known = {k for k in idx.by_name if any(LEVEL[PlaceKind.COUNTRY] < idx.places[x].level < top
+                                             for x in idx.by_name[k])}
+    supported: dict[str, set[str]] = defaultdict(set)
+    contradicting: list[str] = []
+    for name, how in strong:
+        nk = name_forms(name)[0]
+        hits = {key for key, anc in ancestors.items() if nk & anc}
+        if hits and len(hits) < len(candidates):
+            for key in hits:
+                supported[key].add(how)
+        elif not hits and nk & known and not (nk & keys):
+            contradicting.append(name)
+    if len(candidates) == 1:
+        if contradicting and not supported:
+            return PlaceDecision("ambiguous", candidates=candidates,
+                                 reason=f"context places it in {', '.join(sorted(set(contradicting)))}")
+        return PlaceDecision("linked", candidates[0], rule="unique name", confidence=0.9, candidates=candidates)
+    if len(supported) == 1:
+        key, hows = next(iter(supported.items()))
+        return PlaceDecision("linked", found[key], rule="context: " + ", ".join(sorted(hows)),
+                             confidence=0.9, candidates=candidates)
+    if len(supported) > 1:
+        return PlaceDecision("ambiguous", candidates=candidates,
+                             reason="context places it in several: " + "; ".join(
+                                 f"{found[k].name} in {idx.places[found[k].parent].name}" for k in sorted(supported)))
+    # No strong clue: a parent named elsewhere in the same documents, if only one candidate has one.
+    doc_keys: set[str] = set()
+    for d in info.docs:
+        doc_keys |= doc_places.get(d, set())
+    common = set.intersection(*(ancestors[p.key] for p in candidates))
+    weak = [p for p in candidates if (ancestors[p.key] - common) & doc_keys]
+    if len(weak) == 1:
+        return PlaceDecision("linked", weak[0], rule="context: parent named in the document",
+                             confidence=0.75, candidates=candidates)
+    return PlaceDecision("ambiguous", candidates=candidates,
+                         reason="homonym with no placing context" if not weak else
+                         "parents of several candidates named in the document")
+
+
+def _place_by_context(info: EntityInfo, idx: ReferenceIndex, strong: list[tuple[str, str]],
+                      kinds: set[PlaceKind] | None) -> PlaceDecision:
+    """Place a district (or a city with no reference record) inside the parent its context names.
+
+    Why only by context: no bundled source lists districts reliably (one QID on several districts,
+    points hundreds of km off), and district names repeat across China, so a name alone never
+    places one. The text ("Guangzhou's Huangpu District", "Huangpu District (Shanghai)") or a
+    locatedIn fact does; parents that contradict each other leave it ambiguous. The result has a
+    parent but no external ID: `--online` looks for one inside the parent.
+    """
+    kind = PlaceKind.CITY if kinds == {PlaceKind.CITY} else PlaceKind.DISTRICT
+    groups: list[tuple[str, list[RefPlace]]] = []
+    for name, how in strong:
+        refs = {p.key: p for k in name_forms(name)[0] for p in idx.lookup(k)
+                if LEVEL[PlaceKind.PROVINCE] <= p.level < LEVEL[kind]}
+        if refs:
+            groups.append((how, sorted(refs.values(), key=lambda p: p.key)))
+    if not groups:
+        return PlaceDecision("unlinked", reason="no reference record, and neither the text nor the graph "
+                                                "names a province or city it is in (such names repeat across China)")
+    chosen: dict[str, tuple[RefPlace, str]] = {}
+    for i, (how, refs) in enumerate(groups):
+        if len(refs) > 1:  # "Suzhou": keep the homonym another context name places ("Jiangsu")
+            others = {p.key for j, (_, rs) in enumerate(groups) if j != i for p in rs}
+            refs = [p for p in refs if {a.key for a in idx.ancestors(p)} & others] or refs
+        for p in refs:
+            chosen.setdefault(p.key, (p, how))
+    ancestors = {a.key for p, _ in chosen.values() for a in idx.ancestors(p)}
+    parents = [(p, how) for key, (p, how) in sorted(chosen.items()) if key not in ancestors]
+    if len(parents) > 1:
+        return PlaceDecision("ambiguous", candidates=[p for p, _ in parents],
+                             reason="context places it in several: " + ", ".join(p.name for p, _ in parents))
+    parent, how = parents[0]
+    name = re.sub(r"\s*\([^()]*\)\s*$", "", info.label or next(iter(sorted(info.names))))
+    place = RefPlace(key=f"{kind.value.lower()}:{parent.key}:{norm_place(name)}", name=name, kind=kind,
+                     names=set(info.names), parent=parent.key, province=parent.province)
+    return PlaceDecision("linked", place, rule=f"context: {how} names its parent", confidence=0.85,
+                         candidates=[parent])
+
+
+def document_place_names(infos: dict[URIRef, EntityInfo]) -> dict[URIRef, set[str]]:
+    """Normalised names of the place entities mentioned in each document."""
+    out: dict[URIRef, set[str]] = defaultdict(set)
+    for info in infos.values():
+        if PG.Place in info.classes or info.classes & set(_KIND_BY_CLASS):
+            for d in info.docs:
+                for n in info.names:
+                    out[d] |= name_forms(n)[0]
+    return out
+
+
+def is_place(info: EntityInfo) -> bool:
+    return PG.Place in info.classes or bool(info.classes & set(_KIND_BY_CLASS))

@@ -1,0 +1,478 @@
+"""Validate: SHACL shapes, SPARQL quality checks and the reasoner's verdict, as findings an analyst can read.
+
+Why three engines: SHACL (pySHACL, ontology/shapes.ttl) states what every node must have or may
+point to; SPARQL checks (queries/checks/*.rq) catch patterns across nodes (duplicates, cycles,
+weak evidence); HermiT (graph.reason) decides logical consistency. Each finding names the entity,
+the problem, and the sentence and document behind it, and has a severity: only error-level
+findings (contradictions) fail `parkgraph check`; gaps that honest articles leave are warnings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from graph.checks import CheckError, Finding, Severity, load_checks, run_check, term_text
+from graph.paths import CHECKS_DIR, SHAPES_FILE
+from graph.reason import (
+    DOC_GRAPH_PREFIX,
+    Cause,
+    Conflict,
+    ReasonError,
+    ReasonResult,
+    inferred_dataset,
+    reason,
+)
+from graph.store import Store, StoreError, open_store
+from graph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PG, PROV, RDF, RDFS, EntityClass
+
+__all__ = [
+    "GRAPH_FILE",
+    "REPORT_FILE",
+    "ValidateError",
+    "ValidationReport",
+    "format_finding",
+    "load_graph",
+    "post_build",
+    "shacl_findings",
+    "validate",
+]
+
+log = logging.getLogger(__name__)
+
+GRAPH_FILE = "graph.trig"
+REPORT_FILE = "check.txt"
+CORE_CLASSES = tuple(c.iri for c in EntityClass)
+
+
+class ValidateError(RuntimeError):
+    """A graph or a shapes/check file that cannot be used; the message names it and the problem."""
+
+
+@dataclass
+class ValidationReport:
+    """All findings of one validation run, errors first, with timings and the reasoner's result."""
+
+    findings: list[Finding] = field(default_factory=list)
+    reasoning: ReasonResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def ok(self) -> bool:
+        """True when no error-level problem was found (warnings are allowed)."""
+        return self.count(Severity.ERROR) == 0
+
+    def summary(self) -> str:
+        """One line: how many errors, warnings and notes, and the reasoner's verdict."""
+        parts = [
+            f"{self.count(Severity.ERROR)} errors",
+            f"{self.count(Severity.WARNING)} warnings",
+            f"{self.count(Severity.INFO)} notes",
+        ]
+        line = "check: " + ", ".join(parts)
+        if self.reasoning is not None:
+            r = self.reasoning
+            verdict = "consistent" if r.consistent else "INCONSISTENT"
+            line += f"; reasoner: {verdict}, {len(r.inferred)} inferred triples ({r.seconds:.1f} s)"
+        return line
+
+
+def format_finding(f: Finding) -> str:
+    """A finding as a few plain lines: severity and message, then the sentence and its document."""
+    lines = [f"{f.severity.value.upper():7} {f.message}  [{f.source}]"]
+    if f.sentence:
+        text = f.sentence if len(f.sentence) <= 300 else f.sentence[:297] + "..."
+        lines.append(f'        sentence: "{text}"')
+    if f.document:
+        lines.append(f"        document: {f.document}")
+    return "\n".join(lines)
+
+
+class _Lookup:
+    """Labels, classes and supporting sentences of nodes, read from the asserted data graph."""
+
+    def __init__(self, data: Graph, onto: Graph) -> None:
+        self.g = data
+        self.onto = onto
+
+    def label(self, node: Node | None) -> str:
+        if node is None:
+            return "?"
+        if isinstance(node, Literal):
+            return str(node)
+        labels = sorted(str(x) for x in self.g.objects(node, RDFS.label))
+        return f"“{labels[0]}”" if labels else term_text(node)
+
+    def core_class(self, node: Node | None) -> URIRef | None:
+        if node is None:
+            return None
+        types = set(self.g.objects(node, RDF.type))
+        return next((c for c in CORE_CLASSES if c in types), None)
+
+    def class_label(self, cls: URIRef | None) -> str:
+        if cls is None:
+            return "untyped node"
+        labels = sorted(str(x) for x in self.onto.objects(cls, RDFS.label))
+        return labels[0].lower() if labels else term_text(cls)
+
+    def evidence(self, s: Node, p: Node, o: Node) -> tuple[str | None, str | None]:
+        """The first sentence (by document, then position) stating the fact s p o, and its file."""
+        found = []
+        for ev in self.g.subjects(RDF.subject, s):
+            if (ev, RDF.predicate, p) in self.g and (ev, RDF.object, o) in self.g:
+                found.append(self.evidence_node(ev))
+        found.sort(key=lambda t: (t[1] or "", t[0] or ""))
+        return found[0] if found else (None, None)
+
+    def evidence_node(self, ev: Node) -> tuple[str | None, str | None]:
+        sent = next(iter(self.g.objects(ev, PG.inSentence)), None)
+        text = next(iter(self.g.objects(sent, PG.text)), None) if sent is not None else None
+        doc = next(iter(self.g.objects(ev, PROV.wasDerivedFrom)), None)
+        return (str(text) if text is not None else None, self.file_of(doc))
+
+    def file_of(self, doc: Node | None) -> str | None:
+        if doc is None:
+            return None
+        name = next(iter(self.g.objects(doc, PG.fileName)), None)
+        return str(name) if name is not None else str(doc)
+
+    def mention(self, entity: Node, doc_graph: Node | None = None) -> tuple[str | None, str | None]:
+        """The first sentence that names `entity` (in `doc_graph`'s document when given), and its file."""
+        found = []
+        for m in self.g.subjects(PG.mentionOf, entity):
+            for sent in self.g.objects(m, PG.inSentence):
+                doc = next(iter(self.g.objects(sent, PG.inDocument)), None)
+                idx = next(iter(self.g.objects(sent, PG.sentenceIndex)), None)
+                text = next(iter(self.g.objects(sent, PG.text)), None)
+                file = self.file_of(doc)
+                position = int(idx) if idx is not None else 0
+                found.append((file or "", position, str(text) if text else None, file))
+        if doc_graph is not None:
+            wanted = str(doc_graph).rsplit("/", 1)[-1]
+            mine = [f for f in found if f[3] and _doc_slug(self.g, f[3]) == wanted]
+            found = mine or found
+        if not found:
+            return None, None
+        found.sort()
+        return found[0][2], found[0][3]
+
+
+def _doc_slug(g: Graph, file: str) -> str | None:
+    for doc in g.subjects(PG.fileName, Literal(file)):
+        return str(doc).rsplit("/", 1)[-1]
+    return None
+
+
+def data_graph(ds: Dataset) -> tuple[Graph, Graph]:
+    """(asserted data, ontology): the union of the document graphs, and the ontology graph.
+
+    Why only document graphs: validation judges what the texts say; inferred types would hide
+    nothing but would double every message, and external links are judged by the linker.
+    """
+    data = Graph()
+    onto = Graph()
+    for s, p, o, g in ds.quads((None, None, None, None)):
+        name = str(g) if g is not None else ""
+        if name.startswith(DOC_GRAPH_PREFIX):
+            data.add((s, p, o))
+        elif name == str(ONTOLOGY_GRAPH):
+            onto.add((s, p, o))
+    if len(onto) == 0:
+        from graph.build import ontology_graph
+
+        onto = ontology_graph()
+    return data, onto
+
+
+def shacl_findings(data: Graph, onto: Graph, *, shapes_file: Path = SHAPES_FILE) -> list[Finding]:
+    """Validate `data` against the shapes file with pySHACL; one Finding per result.
+
+    The ontology is added to the data graph so that sh:class follows rdfs:subClassOf.
+
+    Raises:
+        ValidateError: the shapes file is missing or does not parse.
+    """
+    import pyshacl
+
+    shapes = Graph()
+    try:
+        shapes.parse(shapes_file, format="turtle")
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidateError(f"{shapes_file}: cannot read SHACL shapes ({exc})") from exc
+    combined = Graph()
+    for t in data:
+        combined.add(t)
+    for t in onto:
+        combined.add(t)
+    _, results, _ = pyshacl.validate(combined, shacl_graph=shapes, inference="none", allow_warnings=True)
+    look = _Lookup(data, onto)
+    findings = []
+    for res in results.subjects(RDF.type, SH.ValidationResult):
+        findings.append(_shacl_finding(results, res, shapes, look))
+    return findings
+
+
+def _shacl_finding(results: Graph, res: Node, shapes: Graph, look: _Lookup) -> Finding:
+    focus = results.value(res, SH.focusNode)
+    path = results.value(res, SH.resultPath)
+    value = results.value(res, SH.value)
+    source = results.value(res, SH.sourceShape)
+    sev = results.value(res, SH.resultSeverity)
+    named = source
+    while isinstance(named, BNode):  # property shapes are blank nodes: report their node shape
+        named = shapes.value(None, SH.property, named)
+    template = shapes.value(source, SH.message) or shapes.value(named, SH.message)
+    title = shapes.value(named, RDFS.label) or term_text(named)
+    subject = focus
+    sentence: str | None = None
+    document: str | None = None
+    if focus is not None and (focus, RDF.type, PG.Evidence) in look.g:
+        subject = look.g.value(focus, RDF.subject)
+        sentence, document = look.evidence_node(focus)
+    elif focus is not None and (focus, RDF.type, PG.Amount) in look.g:
+        subject = look.g.value(None, PG.statesAmount, focus)
+        sent = look.g.value(focus, PG.inSentence)
+        sentence = str(look.g.value(sent, PG.text)) if sent is not None else None
+        document = look.file_of(look.g.value(sent, PG.inDocument)) if sent is not None else None
+    elif isinstance(value, URIRef) and isinstance(path, URIRef):
+        sentence, document = look.evidence(focus, path, value)
+    if sentence is None and subject is not None:
+        sentence, document = look.mention(subject)
+    values = {
+        "focus": look.label(subject),
+        "focusClass": look.class_label(look.core_class(subject)),
+        "value": look.label(value) if value is not None else "?",
+        "valueClass": look.class_label(look.core_class(value)),
+        "path": term_text(path) if path is not None else "?",
+    }
+    message = (str(template).format_map(_Missing(values)) if template
+               else str(results.value(res, SH.resultMessage)))
+    severity = {SH.Violation: Severity.ERROR, SH.Warning: Severity.WARNING}.get(sev, Severity.INFO)
+    return Finding(
+        severity=severity,
+        source=f"shape:{term_text(named)}",
+        title=str(title),
+        message=message,
+        focus=str(subject) if subject is not None else None,
+        sentence=sentence,
+        document=document,
+    )
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def conflict_findings(result: ReasonResult, data: Graph, onto: Graph) -> list[Finding]:
+    """Turn the reasoner's conflicts into error findings that quote the sentence causing them.
+
+    The quoted sentence is the one behind the class the entity was not named as (the fact whose
+    domain or range drags it into a second class): that is the sentence an analyst must reread.
+    """
+    look = _Lookup(data, onto)
+    findings = []
+    for c in result.conflicts:
+        side = c.causes_b if _asserted(c.causes_a) or not _asserted(c.causes_b) else c.causes_a
+        primary = next((x for x in side if x.predicate is not None), side[0])
+        fact = primary.fact(c.entity)
+        sentence, document = look.evidence(*fact) if fact is not None else (None, None)
+        if sentence is None:
+            sentence, document = look.mention(c.entity, primary.graph)
+        findings.append(Finding(
+            severity=Severity.ERROR,
+            source="reason:disjoint",
+            title="Contradiction found by the reasoner",
+            message=_conflict_message(c, look),
+            focus=str(c.entity),
+            sentence=sentence,
+            document=document,
+        ))
+    if result.unexplained:
+        findings.append(Finding(
+            severity=Severity.ERROR,
+            source="reason:inconsistent",
+            title="Graph inconsistent",
+            message="HermiT finds the graph inconsistent, and no single entity's classes explain it; "
+            "look for facts that combine through locatedIn chains or inverse properties",
+        ))
+    return findings
+
+
+def _asserted(causes: Iterable[Cause]) -> bool:
+    return any(x.predicate is None for x in causes)
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _conflict_message(c: Conflict, look: _Lookup) -> str:
+    name = look.label(c.entity)
+
+    def doc_of(x: Cause) -> str:
+        return look.file_of(URIRef(str(x.graph).replace("/graph/doc/", "/doc/"))) or "?" if x.graph else "?"
+
+    def why(causes: tuple[Cause, ...], cls: URIRef) -> str:
+        named = sorted({doc_of(x) for x in causes if x.predicate is None})
+        if named:  # what the text called it is reason enough; domain/range echoes would only add noise
+            return f"{_a(look.class_label(cls))}, as {', '.join(named)} name{'s' if len(named) == 1 else ''} it"
+        parts = []
+        for x in causes:
+            fact = f"{name} {term_text(x.predicate)} {look.label(x.other)}" if x.as_subject else \
+                f"{look.label(x.other)} {term_text(x.predicate)} {name}"
+            parts.append(f"{fact} ({doc_of(x)})")
+        return f"{_a(look.class_label(cls))}, because " + "; ".join(dict.fromkeys(parts))
+
+    return (f"{name} cannot be both {why(c.causes_a, c.class_a)}, and {why(c.causes_b, c.class_b)}: "
+            "the ontology declares these classes disjoint")
+
+
+def store_from_dataset(ds: Dataset) -> Store:
+    """An in-memory pyoxigraph store holding `ds`, for running the SPARQL checks on a fresh build."""
+    st = ox.Store()
+    st.bulk_load(input=ds.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS)
+    return Store(st, location="(memory)")
+
+
+def validate(
+    ds: Dataset,
+    *,
+    store: Store | None = None,
+    run_reasoner: bool = True,
+    reasoning: ReasonResult | None = None,
+    shapes_file: Path = SHAPES_FILE,
+    checks_dir: Path = CHECKS_DIR,
+) -> ValidationReport:
+    """Run the reasoner, the SHACL shapes and every SPARQL check over a built dataset.
+
+    Args:
+        ds: the built dataset (document graphs, meta and ontology graphs).
+        store: the same graph in a Store, for the SPARQL checks (made from `ds` when None).
+        run_reasoner: False skips HermiT (no Java needed); consistency is then not decided.
+        reasoning: a result already computed for `ds`, to avoid reasoning twice.
+        shapes_file: the SHACL shapes.
+        checks_dir: the folder of check queries.
+
+    Raises:
+        ValidateError: a shapes or check file is unusable, or a check query fails.
+    """
+    report = ValidationReport()
+    data, onto = data_graph(ds)
+    findings: list[Finding] = []
+    if reasoning is None and run_reasoner:
+        started = time.perf_counter()
+        try:
+            reasoning = reason(ds, onto=onto)
+        except ReasonError as exc:
+            findings.append(Finding(Severity.WARNING, "reason:unavailable", "Reasoner not run",
+                                    f"consistency was not decided: {exc}"))
+        report.seconds["reason"] = time.perf_counter() - started
+    report.reasoning = reasoning
+    if reasoning is not None:
+        findings.extend(conflict_findings(reasoning, data, onto))
+    started = time.perf_counter()
+    findings.extend(shacl_findings(data, onto, shapes_file=shapes_file))
+    report.seconds["shacl"] = time.perf_counter() - started
+    started = time.perf_counter()
+    try:
+        checks = load_checks(checks_dir)
+    except CheckError as exc:
+        raise ValidateError(str(exc)) from exc
+    store = store or store_from_dataset(ds)
+    for check in checks:
+        try:
+            findings.extend(run_check(store, check))
+        except StoreError as exc:
+            raise ValidateError(f"{check.path}: {exc}") from exc
+    report.seconds["checks"] = time.perf_counter() - started
+    findings = list(dict.fromkeys(findings))
+    findings.sort(key=lambda f: (f.severity.rank, f.source, f.focus or "", f.message))
+    report.findings = findings
+    return report
+
+
+def load_graph(location: Path) -> tuple[Dataset, Store]:
+    """Open a build folder or an RDF file as (rdflib dataset, query store).
+
+    Raises:
+        ValidateError: no build folder or readable RDF file at `location`.
+    """
+    path = Path(location)
+    file = path / GRAPH_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ValidateError(f"{path}: no build folder (with {GRAPH_FILE}) or RDF file here; "
+                            "run `parkgraph build` first")
+    fmt = {".trig": "trig", ".ttl": "turtle", ".nq": "nquads", ".nt": "nt", ".rdf": "xml", ".owl": "xml"}.get(
+        file.suffix.lower())
+    if fmt is None:
+        raise ValidateError(f"{file}: unknown RDF format (use .trig, .ttl, .nq, .nt, .rdf)")
+    ds = Dataset()
+    try:
+        if fmt in ("trig", "nquads"):
+            ds.parse(file, format=fmt)
+            store = open_store(path)
+        else:
+            # a plain graph file: read it as one document graph so the checks see its facts
+            ds.graph(URIRef(DOC_GRAPH_PREFIX + file.stem)).parse(file, format=fmt)
+            store = store_from_dataset(ds)
+    except (OSError, SyntaxError, ValueError, StoreError) as exc:
+        raise ValidateError(f"{file}: cannot read RDF ({exc})") from exc
+    return ds, store
+
+
+def post_build(ds: Dataset, out_dir: Path, report) -> None:
+    """The build's last step: reason, store the inferred graph in the build folder, run the checks.
+
+    The inferred graph replaces `graph/inferred` in the build's store and DIR/graph.trig is
+    rewritten from the store (document graphs untouched); DIR/check.txt gets the full findings and
+    `report.extras["summary_lines"]` a summary. Never raises: a failure here becomes a build
+    warning, because a graph that was built is still worth keeping when, say, Java is missing.
+    """
+    from graph.pipeline import write_atomic
+    from graph.store import mark_current, open_build_store
+
+    lines = report.extras.setdefault("summary_lines", [])
+    try:
+        reasoning: ReasonResult | None = None
+        try:
+            reasoning = reason(ds)
+        except ReasonError as exc:
+            report.warnings.append(f"reasoner not run: {exc}")
+        store = open_build_store(out_dir)
+        try:
+            if reasoning is not None:
+                inferred = inferred_dataset(reasoning, ds).graph(INFERRED_GRAPH)
+                store.put_graph(str(INFERRED_GRAPH), inferred.serialize(format="nt", encoding="utf-8"),
+                                media_type="application/n-triples")
+                store.flush()
+                write_atomic(out_dir / GRAPH_FILE, store.write_trig)
+                mark_current(out_dir)
+                ds.remove_graph(ds.graph(INFERRED_GRAPH))
+                target = ds.graph(INFERRED_GRAPH)
+                for t in inferred:
+                    target.add(t)
+            result = validate(ds, store=store, reasoning=reasoning, run_reasoner=False)
+        finally:
+            store.close()
+        text = "\n".join([result.summary(), *(format_finding(f) for f in result.findings)]) + "\n"
+        write_atomic(out_dir / REPORT_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        report.extras["validation"] = result
+        lines.append(f"{result.summary()} (details: {out_dir / REPORT_FILE})")
+        for f in result.findings:
+            if f.severity is Severity.ERROR:
+                lines.append("  " + format_finding(f).replace("\n", "\n  "))
+    except Exception as exc:  # a broken check must not lose a built graph
+        log.exception("reason/validate step failed")
+        report.warnings.append(f"reason/validate step failed: {exc}")

@@ -1,0 +1,191 @@
+"""Benchmark builds and queries at scale on a synthetic corpus (see scripts/synth_corpus.py).
+
+Reports: documents/second with 1 and 2 workers; build time / bare extraction time on the same text;
+peak memory; store and graph.trig size; latency of every canned question on the embedded store,
+raw pyoxigraph, rdflib in memory and Oxigraph server. The later stages' post-build steps (linking,
+reasoning, the page) are left out: they are benchmarked by their own scripts.
+
+Usage:
+    python scripts/bench_build.py --docs 1000 [--docs 10000] [--work /tmp/bench] [--rdflib-timeout 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import multiprocessing as mp
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth_corpus import make_corpus
+
+from graph.extract import extract
+from graph.ingest import ingest_file
+from graph.pipeline import build
+from graph.query import load_queries, run_canned
+from graph.store import open_store
+
+
+def no_post_build() -> None:
+    for name in ("graph.link", "graph.validate", "graph.visualize", "graph.analyze"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "post_build"):
+            module.post_build = lambda *a, **k: None
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def timed(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _rdflib_worker(trig: str, names: list[str], conn) -> None:
+    from rdflib import Dataset
+
+    ds = Dataset(default_union=True)
+    t = time.perf_counter()
+    ds.parse(trig, format="trig")
+    conn.send(("load", time.perf_counter() - t))
+    queries = load_queries()
+    for name in names:
+        t = time.perf_counter()
+        list(ds.query(queries[name].text))
+        conn.send((name, time.perf_counter() - t))
+    conn.send(("done", 0))
+
+
+def rdflib_latencies(trig: Path, names: list[str], timeout: float) -> dict[str, float | None]:
+    """rdflib in-memory timings in a child process, so a query that runs for ages can be cut off."""
+    parent, child = mp.Pipe()
+    proc = mp.get_context("fork").Process(target=_rdflib_worker, args=(str(trig), names, child))
+    proc.start()
+    out: dict[str, float | None] = {n: None for n in names}
+    deadline = time.monotonic() + timeout * (len(names) + 2)
+    while time.monotonic() < deadline:
+        if not parent.poll(timeout):
+            break
+        key, value = parent.recv()
+        if key == "done":
+            break
+        out[key] = value
+    proc.kill()
+    proc.join()
+    return out
+
+
+def oxigraph_server(trig: Path, work: Path):
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    location = work / "oxigraph-server"
+    shutil.rmtree(location, ignore_errors=True)
+    subprocess.run([binary, "load", "--location", str(location), "--file", str(trig)], check=True,
+                   capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, f"oxigraph+http://127.0.0.1:{port}"
+
+
+def bench(n_docs: int, work: Path, rdflib_timeout: float) -> dict:
+    res: dict = {"documents": n_docs}
+    corpus = work / f"corpus-{n_docs}"
+    if not corpus.is_dir():
+        make_corpus(n_docs, corpus)
+    files = sorted(corpus.glob("*.txt"))
+    t = time.perf_counter()
+    docs = [ingest_file(f) for f in files]
+    for d in docs:
+        extract(d)
+    res["bare_extract_s"] = time.perf_counter() - t
+    for workers in (1, 2):
+        out = work / f"out-{n_docs}-w{workers}"
+        shutil.rmtree(out, ignore_errors=True)
+        t = time.perf_counter()
+        report, _ = build([corpus], out, workers=workers)
+        elapsed = time.perf_counter() - t
+        assert report.ok, report.errors[:3]
+        res[f"build_w{workers}_s"] = elapsed
+        res[f"docs_per_s_w{workers}"] = n_docs / elapsed
+        res["triples"] = report.triples
+    t = time.perf_counter()
+    report, _ = build([corpus], out, workers=2)
+    res["rebuild_unchanged_s"] = time.perf_counter() - t
+    res["build_over_bare_w1"] = res["build_w1_s"] / res["bare_extract_s"]
+    res["peak_rss_mb_main"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    res["peak_rss_mb_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    res["store_mb"] = du(out / "store") / 1e6
+    res["graph_trig_mb"] = du(out / "graph.trig") / 1e6
+
+    queries = load_queries()
+    store = open_store(out)
+    proc, url = oxigraph_server(out / "graph.trig", work)
+    remote = open_store(url)
+    lat: dict[str, dict[str, float | None]] = {}
+    try:
+        for name, q in queries.items():
+            row = lat.setdefault(name, {})
+            row["embedded_ms"] = 1000 * timed(lambda q=q: run_canned(store, q))
+            row["raw_pyoxigraph_ms"] = 1000 * timed(
+                lambda q=q: list(store.raw.query(q.text, use_default_graph_as_union=True)))
+            row["oxigraph_server_ms"] = 1000 * timed(lambda q=q: run_canned(remote, q))
+    finally:
+        proc.terminate()
+        store.close()
+    rd = rdflib_latencies(out / "graph.trig", list(queries), rdflib_timeout)
+    res["rdflib_load_s"] = rd.pop("load", None)
+    for name, value in rd.items():
+        lat[name]["rdflib_ms"] = None if value is None else 1000 * value
+    res["queries"] = lat
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, action="append", help="corpus size (repeatable); default 1000")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/parkgraph-bench"))
+    ap.add_argument("--rdflib-timeout", type=float, default=60.0, help="seconds per rdflib query before giving up")
+    args = ap.parse_args()
+    no_post_build()
+    args.work.mkdir(parents=True, exist_ok=True)
+    for n in args.docs or [1000]:
+        res = bench(n, args.work, args.rdflib_timeout)
+        print(json.dumps({k: v for k, v in res.items() if k != "queries"}, indent=1))
+        head = ("query", "embedded", "raw ox", "ratio", "server", "rdflib", "rdflib/emb")
+        print("{:24} {:>9} {:>9} {:>6} {:>9} {:>10} {:>10}".format(*head))
+        for name, row in res["queries"].items():
+            emb, raw, srv, rdf = (row.get(k) for k in ("embedded_ms", "raw_pyoxigraph_ms", "oxigraph_server_ms",
+                                                       "rdflib_ms"))
+            rdf_s = f"{rdf:10.1f}" if rdf is not None else "   timeout"
+            speed = f"{rdf / emb:10.1f}" if rdf is not None else f">{args.rdflib_timeout * 1000 / emb:9.0f}"
+            print(f"{name:24} {emb:9.2f} {raw:9.2f} {emb / raw:6.2f} {srv:9.2f} {rdf_s} {speed}")
+        (args.work / f"bench-{n}.json").write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
