@@ -167,14 +167,15 @@ def assertions(ds: Dataset, schema: Schema) -> list[tuple[URIRef, URIRef, URIRef
     entity_classes = {c for c in schema.ancestors if str(c).startswith(str(PG))}
     inverses = {schema.inverse[p] for p in CORE_PREDICATES if p in schema.inverse}
     relation_props = set(CORE_PREDICATES) | inverses
-    out: list[tuple[URIRef, URIRef, URIRef, URIRef]] = []
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        if g is None or not _is_doc_graph(g) or not isinstance(s, URIRef) or not isinstance(o, URIRef):
-            continue
-        if (p == RDF.type and o in entity_classes and o not in _PROVENANCE_CLASSES) or p in relation_props:
-            out.append((s, p, o, URIRef(str(g))))
-    out.sort()
-    return out
+    wanted = entity_classes - _PROVENANCE_CLASSES
+    out: set[tuple[URIRef, URIRef, URIRef, URIRef]] = set()
+    for prop in (RDF.type, *sorted(relation_props)):  # indexed lookups, not a scan of every quad
+        for s, p, o, g in ds.quads((None, prop, None, None)):
+            if g is None or not _is_doc_graph(g) or not isinstance(s, URIRef) or not isinstance(o, URIRef):
+                continue
+            if p != RDF.type or o in wanted:
+                out.add((s, p, o, URIRef(str(g))))
+    return sorted(out)
 
 
 _PROVENANCE_CLASSES = {PG.SourceDocument, PG.Sentence, PG.Mention, PG.Evidence, PG.Amount, PG.DocumentGraph}
@@ -329,11 +330,9 @@ def reason(ds: Dataset, *, onto: Graph | None = None) -> ReasonResult:
         facts = rest
     inferred = _complete(facts, added, schema)
     asserted = {(s, p, o) for s, p, o, _ in quads}
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        if g is not None and _is_doc_graph(g):
-            asserted.add((s, p, o))
     for t in list(inferred):
-        if t in asserted:
+        # a triple a document states (in any form the reasoner input left out) is not an inference
+        if t in asserted or any(g is not None and _is_doc_graph(g) for *_, g in ds.quads((*t, None))):
             inferred.remove(t)
     individuals = {s for s, _, _ in facts} | {o for _, p, o in facts if p != RDF.type}
     result = ReasonResult(

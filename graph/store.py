@@ -241,7 +241,13 @@ class Store:
             "prov": "http://www.w3.org/ns/prov#",
             "dcterms": "http://purl.org/dc/terms/",
         }
-        self._store.dump(str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
+        # The reasoner's inferred graph is derived data: it lives in the store for queries, never in
+        # graph.trig, which holds what the documents say (plus links) and is what evaluators score.
+        from graph.vocab import INFERRED_GRAPH
+
+        inferred = ox.NamedNode(str(INFERRED_GRAPH))
+        quads = (q for q in self._store if q.graph_name != inferred)
+        ox.serialize(quads, str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
     def flush(self) -> None:
         """Make writes durable (a no-op for in-memory stores)."""

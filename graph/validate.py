@@ -441,7 +441,7 @@ def post_build(ds: Dataset, out_dir: Path, report) -> None:
     warning, because a graph that was built is still worth keeping when, say, Java is missing.
     """
     from graph.pipeline import write_atomic
-    from graph.store import mark_current, open_build_store
+    from graph.store import open_build_store
 
     lines = report.extras.setdefault("summary_lines", [])
     try:
@@ -457,8 +457,7 @@ def post_build(ds: Dataset, out_dir: Path, report) -> None:
                 store.put_graph(str(INFERRED_GRAPH), inferred.serialize(format="nt", encoding="utf-8"),
                                 media_type="application/n-triples")
                 store.flush()
-                write_atomic(out_dir / GRAPH_FILE, store.write_trig)
-                mark_current(out_dir)
+                # graph.trig is left as it is: the inferred graph lives in the store only (see Store.write_trig)
                 ds.remove_graph(ds.graph(INFERRED_GRAPH))
                 target = ds.graph(INFERRED_GRAPH)
                 for t in inferred:
