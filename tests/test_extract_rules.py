@@ -152,3 +152,21 @@ def test_probe_guiyang_base():
     assert has_fact(ex, "Guizhou Baishan Cloud Technology", "hostedIn", base)
     assert has_fact(ex, "Guizhou Province Blockchain Industry Development Plan", "concerns", base)
     assert next(e for e in ex.entities.values() if e.name == base).attrs["launchDate"] == "2017"
+
+
+def test_probe_central_china_inventory():
+    ex = extract(ingest_text((PROBES / "central-china-inventory.txt").read_text(),
+                             name="central-china-inventory.txt"))
+    park = "Zhengzhou Blockchain Industrial Park"
+    assert "Blockchain Daily" in names(ex, "Organization")
+    assert has_fact(ex, park, "locatedIn", "Jinshui District")
+    assert has_fact(ex, "Jinshui District", "locatedIn", "Zhengzhou")
+    for company in ("Huawei", "Inspur", "Zhongyuan Bank"):
+        assert has_fact(ex, company, "hostedIn", park), company
+    assert has_fact(ex, "Luoyang Blockchain Innovation Center", "establishedBy", "Luoyang Municipal Government")
+    assert has_fact(ex, "Wuhan", "locatedIn", "Hubei")
+    assert not has_fact(ex, "Wuhan Municipal Bureau", "locatedIn", "Hubei")
+    assert has_fact(ex, "Dong Qing", "affiliatedWith", "Wuhan Chain Technology")
+    assert has_fact(ex, "Wuhan Chain Technology", "hostedIn", "Wuhan Blockchain Valley")
+    amount = next(a for a in ex.amounts if a.currency == "CNY")
+    assert (amount.value, amount.qualifier) == (2_000_000, "up to")

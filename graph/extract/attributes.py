@@ -22,7 +22,8 @@ _DATE = re.compile(
 )
 _LAUNCHED = re.compile(r"\b(?:was|were|is) (?:inaugurated|launched|opened|founded|established|unveiled)\b")
 _AMOUNT = re.compile(
-    r"(?P<q>up to|more than|over|about|nearly|at least|around|as much as|exceeding|below|under|almost)?\s*"
+    r"(?P<q>up to|more than|over|about|nearly|at least|around|as much as|exceeding|below|under|almost|"
+    r"a maximum (?:reward |subsidy |grant )?of|a minimum of)?\s*"
     r"(?P<cur>US\$|\$|RMB\s?|¥)?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>million|billion|trillion|thousand)?\s*"
     r"(?P<unit>yuan|RMB|dollars|US dollars|square metres|square meters|enterprises|companies|firms|start-ups|"
     r"projects|percent|%)?",
@@ -118,4 +119,16 @@ def _amounts(ex: Extraction, sent, spans) -> None:
         ex.amounts.append(Amount(subject=subject, value=Decimal(int(value)) if value == value.to_integral() else value,
                                  unit=unit_name, text=text, sentence=sent.index, start=sent.start + m.start(),
                                  end=sent.start + m.end(), currency=currency,
-                                 qualifier=(m.group("q") or "").lower() or None))
+                                 qualifier=_qualifier(m.group("q"))))
+
+
+def _qualifier(text: str | None) -> str | None:
+    """Normalised qualifier: "a maximum reward of" is "up to", "a minimum of" is "at least"."""
+    if not text:
+        return None
+    low = text.lower()
+    if low.startswith("a maximum"):
+        return "up to"
+    if low.startswith("a minimum"):
+        return "at least"
+    return low

@@ -511,8 +511,13 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     m = re.match(rf"^In {E('PLC', name='o')}, (?:the )?{E('GOV', 'ORG', 'PARK', 'ENT', name='s')}", t)
     if m:
         a, b = mk.span(m)
-        ctx.relate(_keys(mk, m, "s")[0][0], Predicate.LOCATED_IN, _keys(mk, m, "o")[0][0], sent, a, b, 0.75,
-                   "in-place-topic")
+        sk, ok = _keys(mk, m, "s")[0][0], _keys(mk, m, "o")[0][0]
+        prefix = _name_prefix_place(table, sk)
+        if prefix and _level(table.entities[prefix].kind) < _level(table.entities[ok].kind):
+            # "In Hubei, the Wuhan Municipal Bureau ...": Wuhan is in Hubei
+            ctx.relate(prefix, Predicate.LOCATED_IN, ok, sent, a, b, 0.7, "prefix-place-in-topic")
+        elif not prefix or prefix == ok:
+            ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.75, "in-place-topic")
 
 
 def _level(kind: PlaceKind | None) -> int:
