@@ -514,8 +514,11 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
         sk, ok = _keys(mk, m, "s")[0][0], _keys(mk, m, "o")[0][0]
         prefix = _name_prefix_place(table, sk)
         if prefix and _level(table.entities[prefix].kind) < _level(table.entities[ok].kind):
-            # "In Hubei, the Wuhan Municipal Bureau ...": Wuhan is in Hubei
+            # "In Hubei, the Wuhan Municipal Bureau ...": Wuhan is in Hubei (and so is the bureau, through it);
+            # "In Nanjing, the Jiangbei New Area Management Committee": the district and its body are in Nanjing
             ctx.relate(prefix, Predicate.LOCATED_IN, ok, sent, a, b, 0.7, "prefix-place-in-topic")
+            if table.entities[prefix].kind is PlaceKind.DISTRICT:
+                ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.75, "in-place-topic")
         elif not prefix or prefix == ok:
             ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.75, "in-place-topic")
 
