@@ -310,8 +310,10 @@ def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sen
         p_cls, p_kind = _class_of(p_text)
         if p_cls is not None:
             p_start = c.start + text.index(p_text)
-            table.add(p_cls, p_text, start=p_start, end=p_start + len(p_text), sentence=s.index, kind=p_kind,
-                      recent=p_cls is not EntityClass.PARK)
+            p_key = table.add(p_cls, p_text, start=p_start, end=p_start + len(p_text), sentence=s.index, kind=p_kind,
+                              recent=p_cls is not EntityClass.PARK)
+            # the zone a committee runs may itself start with its city ("... of Wuhan Jianghan ... Zone")
+            _nested(table, ctx, Chunk(p_start, p_start + len(p_text), p_text, p_text.split(), p_cls, p_kind), p_key, s)
         return
     if cls is EntityClass.PLACE and c.kind is not PlaceKind.DISTRICT:
         return
@@ -426,6 +428,7 @@ def _lowercase_government(table: EntityTable, ctx: RelationContext, c: Chunk, s:
         target_cls = c.cls or EntityClass.PARK
         target = table.add(target_cls, c.text, start=c.start, end=c.end, sentence=s.index, kind=c.kind,
                            recent=target_cls is not EntityClass.PARK)
+        _nested(table, ctx, Chunk(c.start, c.end, c.text, c.words, target_cls, c.kind), target, s)
         name = f"{c.text} {head.title()}"
         gov = table.add(EntityClass.GOVERNMENT, surface, start=start, end=c.end, sentence=s.index, name=name)
         if target_cls is EntityClass.PLACE:
