@@ -93,6 +93,7 @@ def extract(doc: Document) -> Extraction:
         extract_relations(ctx, s, occs)
 
     _committee_policies(table, relations)
+    _parks_of_local_governments(table, relations, ctx.governed)
     _qualify_places(table, relations)
     ex = Extraction(document=doc, sentences=sentences, entities={}, relations=[])
     _finalise(ex, table, relations)
@@ -318,6 +319,8 @@ def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sen
     if cls is EntityClass.PLACE and c.kind is not PlaceKind.DISTRICT:
         return
     # a leading place name: "Hangzhou Future Science City", "Loudi City ...", "Jianghan District ..."
+    if cls is EntityClass.POLICY and words[:1] == ["China"]:
+        return  # a national-style title ("China X Park Policy") does not target X's city as a place
     prefix = _leading_place(words)
     if prefix is None or cls is EntityClass.PERSON:
         return
@@ -347,7 +350,15 @@ def _place_kind(text: str) -> PlaceKind | None:
 
 
 def _leading_place(words: list[str]) -> tuple[str, PlaceKind] | None:
-    """The place a name starts with: a known city/province (not a bare district) or "X District/County/City"."""
+    """The place a name starts with: a known city/province (not a bare district) or "X District/County/City".
+
+    A leading "China" is skipped: "China (Hangzhou) Future ... Center" and "China Hangzhou ... Park"
+    are in Hangzhou.
+    """
+    if len(words) > 2 and words[0] == "China":
+        inner = [w.strip("()") for w in words[1:]]
+        found = _leading_place(inner)
+        return found if found and found[1] is not PlaceKind.COUNTRY else None
     gz = gazetteer()
     for n in (3, 2, 1):
         if len(words) <= n:
@@ -628,6 +639,21 @@ def _committee_policies(table: EntityTable, relations: list[Relation]) -> None:
                            for x in relations):
                     relations.append(Relation(r.subject, Predicate.CONCERNS, park, r.sentence, r.start, r.end, 0.55,
                                               "committee-policy-for-its-park"))
+
+
+def _parks_of_local_governments(table: EntityTable, relations: list[Relation], governed: dict[str, str]) -> None:
+    """A park that a local government built, and that the text places nowhere, is in that government's area."""
+    place_of = {gov: place for place, gov in governed.items()}
+    located = {r.subject for r in relations if r.predicate in {Predicate.LOCATED_IN, Predicate.HOSTED_IN}}
+    for r in list(relations):
+        if r.predicate is not Predicate.ESTABLISHED_BY or r.subject in located or r.object not in place_of:
+            continue
+        place = place_of[r.object]
+        if table.entities.get(place) is None or table.entities[place].kind is PlaceKind.COUNTRY:
+            continue
+        relations.append(Relation(r.subject, Predicate.LOCATED_IN, place, r.sentence, r.start, r.end, 0.6,
+                                  "built-by-local-government"))
+        located.add(r.subject)
 
 
 def _qualify_places(table: EntityTable, relations: list[Relation]) -> None:
