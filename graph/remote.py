@@ -38,6 +38,11 @@ _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
+def _uchar(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
 def _iri(value: str) -> str:
     if not value or _IRI_BAD.search(value):
         raise StoreError(f"cannot bind {value!r}: not a valid IRI")
@@ -61,7 +66,8 @@ def sparql_term(term: Node | str) -> str:
         return _iri(str(term))
     if isinstance(term, Literal):
         text = "".join(_LITERAL_ESCAPES.get(ch, ch) for ch in str(term))
-        text = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04X}", text)
+        # control and non-ASCII characters as \u escapes: some servers (Virtuoso) misread UTF-8 forms
+        text = re.sub(r"[^\x20-\x7e]", _uchar, text)
         if term.language:
             if not _LANG.match(term.language):
                 raise StoreError(f"cannot bind {term!r}: bad language tag")
@@ -78,18 +84,22 @@ def sparql_term(term: Node | str) -> str:
     raise StoreError(f"cannot bind {term!r}")
 
 
-def _where_brace(sparql: str) -> int:
-    """Index just after the `{` that opens the query's top-level WHERE group.
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_WORD = re.compile(r"[A-Za-z]+")
 
-    A small scanner that skips comments, strings and IRIs; for CONSTRUCT with a template the
-    template's group is skipped.
+
+def _group_braces(sparql: str) -> list[int]:
+    """Indexes just after every `{` that opens a group graph pattern (WHERE groups, OPTIONAL,
+    subqueries, FILTER EXISTS...), skipping comments, strings, IRIs, a CONSTRUCT template and
+    VALUES data blocks.
 
     Raises:
-        StoreError: the query has no WHERE group.
+        StoreError: the query has no group pattern.
     """
-    i, n, depth = 0, len(sparql), 0
-    form = None
-    groups_closed = 0
+    i, n = 0, len(sparql)
+    out: list[int] = []
+    stack: list[str] = []  # "group", "template" or "data" for each open brace
+    pending: str | None = None  # what the next "{" opens, when a keyword said so
     while i < n:
         ch = sparql[i]
         if ch == "#":
@@ -104,38 +114,44 @@ def _where_brace(sparql: str) -> int:
             i = j + len(quote)
             continue
         if ch == "<":
-            m = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>').match(sparql, i)
+            m = _IRIREF.match(sparql, i)
             if m:
                 i = m.end()
                 continue
-        if depth == 0 and form is None and (ch.isalpha()):
-            m = re.compile(r"[A-Za-z]+").match(sparql, i)
+        if ch.isalpha() and (i == 0 or not (sparql[i - 1].isalnum() or sparql[i - 1] in "?$_:")):
+            m = _WORD.match(sparql, i)
             word = m.group().upper() if m else ""
-            if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                form = word
-                if word == "CONSTRUCT":
-                    rest = sparql[m.end():].lstrip() if m else ""
-                    if not rest.upper().startswith("WHERE"):
-                        form = "CONSTRUCT-TEMPLATE"
+            if word == "VALUES":
+                pending = "data"
+            elif word == "CONSTRUCT" and not stack:
+                rest = sparql[m.end():].lstrip() if m else ""
+                pending = None if rest.upper().startswith("WHERE") else "template"
             i = m.end() if m else i + 1
             continue
         if ch == "{":
-            if depth == 0 and (form != "CONSTRUCT-TEMPLATE" or groups_closed >= 1):
-                return i + 1
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                groups_closed += 1
+            kind = "data" if (stack and stack[-1] == "data") else (pending or "group")
+            pending = None
+            stack.append(kind)
+            # a group holding a subquery must hold nothing else; the subquery's own WHERE gets the block
+            if kind == "group" and not re.match(r"\s*SELECT\b", sparql[i + 1:], re.IGNORECASE):
+                out.append(i + 1)
+        elif ch == "}" and stack:
+            stack.pop()
         i += 1
-    raise StoreError("cannot bind parameters: the query has no WHERE { ... } group")
+    if not out:
+        raise StoreError("cannot bind parameters: the query has no WHERE { ... } group")
+    return out
 
 
 def bind_values(sparql: str, bindings: dict[str, Node | str]) -> str:
-    """The query with `bindings` as a VALUES block opening its WHERE group (the same as pre-binding).
+    """The query with `bindings` pre-bound: a one-row VALUES block opens every group pattern.
+
+    Why every group: SPARQL evaluates groups bottom-up, so a binding placed only at the top
+    would not reach a FILTER inside OPTIONAL or a subquery; in every group it acts like
+    pyoxigraph's substitution of the variable throughout the query.
 
     Raises:
-        StoreError: a bad variable name or term, or no WHERE group.
+        StoreError: a bad variable name or term, or no group pattern.
     """
     if not bindings:
         return sparql
@@ -145,8 +161,14 @@ def bind_values(sparql: str, bindings: dict[str, Node | str]) -> str:
             raise StoreError(f"cannot bind {name!r}: not a variable name")
     head = " ".join(f"?{n}" for n in names)
     row = " ".join(sparql_term(bindings[n]) for n in names)
-    at = _where_brace(sparql)
-    return f"{sparql[:at]} VALUES ({head}) {{ ({row}) }} {sparql[at:]}"
+    block = f" VALUES ({head}) {{ ({row}) }} "
+    parts, last = [], 0
+    for at in _group_braces(sparql):
+        parts.append(sparql[last:at])
+        parts.append(block)
+        last = at
+    parts.append(sparql[last:])
+    return "".join(parts)
 
 
 @dataclass(frozen=True)

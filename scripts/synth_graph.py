@@ -80,7 +80,7 @@ class Synth:
     def pick(self, kind: str) -> str:
         """A skewed draw, so a few entities appear in many documents as in real news."""
         pool = self.pools[kind]
-        index = min(len(pool) - 1, int(len(pool) * (self.rng.random() ** 2.5)))
+        index = min(len(pool) - 1, int(len(pool) * (self.rng.random() ** 1.8)))
         return pool[index]
 
     @staticmethod
