@@ -68,7 +68,7 @@ def communities(
             objective_function="modularity",
             weights=[weights[e] for e in edges] if edges else None,
             resolution=resolution,
-            n_iterations=-1,
+            n_iterations=2,  # igraph's default; running to convergence cost 20x the time for little gain
         )
     finally:
         igraph.set_random_number_generator(previous if previous is not None else random)
