@@ -764,11 +764,8 @@ def is_pinyin_word(word: str) -> bool:
             return True
         if left == 0:
             return False
-        # try every syllable length starting at i
-        for j in range(len(w), i, -1):
-            if _SYLLABLE.fullmatch(w, i, j) and parse(j, left - 1):
-                return True
-        return False
+        # longest syllable first: "Xian" is "xian", not "xi" + "an"
+        return any(_SYLLABLE.fullmatch(w, i, j) and parse(j, left - 1) for j in range(len(w), i, -1))
 
     return parse(0, 3)
 

@@ -259,7 +259,8 @@ def _issue(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
 
 
 _UNNAMED = re.compile(
-    rf"{NOT_OBJECT}{E('GOV', 'ORG', 'PLC', name='s')}{GAP}{{0,50}}?\b(?:jointly )?(?:issued|released|published|introduced|"
+    rf"{NOT_OBJECT}{E('GOV', 'ORG', 'PLC', name='s')}{GAP}{{0,50}}?\b(?:jointly )?"
+    rf"(?:issued|released|published|introduced|"
     rf"unveiled)\s+(?:a|an)\s+(?:new\s+)?(?P<kind>document|policy|notice|plan|circular|guideline|opinion|programme|"
     rf"action plan)\b(?P<rest>[^.;,]*)"
 )
@@ -301,7 +302,8 @@ def _unnamed_policy(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) ->
 
 def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     patterns = [
-        (rf"{NOT_OBJECT}{LIST('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?\b(?:jointly |also |has |had |"
+        (rf"{NOT_OBJECT}{LIST('GOV', 'ORG', 'PLC', name='s')}(?:, which [^,]*,)?{GAP}{{0,60}}?"
+         rf"\b(?:jointly |also |has |had |"
          rf"have |first )*{EST_VERBS}\b[^⟦.;]{{0,25}}?{LIST('PARK', name='o')}", 0.85, "established-active"),
         (rf"{LIST('PARK', name='o')}(?:, (?:also known as|known as) [^,]*,)?{GAP}{{0,60}}?\b(?:is |was |will be |"
          rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
@@ -448,7 +450,8 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     table = ctx.table
     # X in P ; X in P's Q
     for m in re.finditer(rf"{E('PARK', 'ORG', 'ENT', 'GOV', name='s')},? (?:located |based |situated )?in (?:the )?"
-                         rf"(?:downtown |(?:north|south|east|west|centre|center|heart|outskirts)(?: part)? of (?:the )?)?"
+                         rf"(?:downtown |(?:north|south|east|west|centre|center|heart|outskirts)(?: part)? of "
+                         rf"(?:the )?)?"
                          rf"{E('PLC', name='o')}(?:['’]s {E('PLC', name='o2')})?", t):
         a, b = mk.span(m)
         (sk, scls), = _keys(mk, m, "s")
