@@ -327,7 +327,8 @@ def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sen
     p_text, p_kind = prefix
     if p_text == text:
         return
-    p_key = table.add(EntityClass.PLACE, p_text, start=c.start, end=c.start + len(p_text), sentence=s.index,
+    p_start = c.start + max(0, text.find(p_text))  # "China (Hangzhou) ..." names its place after "China"
+    p_key = table.add(EntityClass.PLACE, p_text, start=p_start, end=p_start + len(p_text), sentence=s.index,
                       kind=p_kind)
     if cls is EntityClass.POLICY:
         ctx.relate(key, Predicate.CONCERNS, p_key, s, c.start, c.end, 0.6, "title-place")
