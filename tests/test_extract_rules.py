@@ -170,3 +170,21 @@ def test_probe_central_china_inventory():
     assert has_fact(ex, "Wuhan Chain Technology", "hostedIn", "Wuhan Blockchain Valley")
     amount = next(a for a in ex.amounts if a.currency == "CNY")
     assert (amount.value, amount.qualifier) == (2_000_000, "up to")
+
+
+def test_probe_futian_finance_park():
+    ex = extract(ingest_text((PROBES / "futian-finance-park.txt").read_text(), name="futian-finance-park.txt"))
+    park = "Futian Blockchain Finance Park"
+    # "the park" is the finance park, not the cooperation zone named in between
+    for company in ("WeBank", "Ping An Technology", "Xunlei"):
+        assert has_fact(ex, company, "hostedIn", park), company
+    assert not any(p == "hostedIn" and "Cooperation Zone" in o for _, p, o in facts(ex))
+    # "jointly initiated by Tencent, Huawei and Ping An, is headquartered in the park": the association is
+    assert has_fact(ex, "Shenzhen Blockchain Association", "hostedIn", park)
+    assert not has_fact(ex, "Tencent", "hostedIn", park)
+    # one Futian District, qualified by its city
+    districts = [e for e in ex.entities.values() if e.cls.value == "Place" and "Futian District" in e.name]
+    assert len(districts) == 1 and districts[0].name == "Futian District (Shenzhen)"
+    assert "Futian Blockchain Finance Park Operation Center" in names(ex, "Organization")
+    counts = [a for a in ex.amounts if a.unit == "enterprises"]
+    assert counts and counts[0].value == 156

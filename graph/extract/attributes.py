@@ -25,8 +25,8 @@ _AMOUNT = re.compile(
     r"(?P<q>up to|more than|over|about|nearly|at least|around|as much as|exceeding|below|under|almost|"
     r"a maximum (?:reward |subsidy |grant )?of|a minimum of)?\s*"
     r"(?P<cur>US\$|\$|RMB\s?|¥)?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>million|billion|trillion|thousand)?\s*"
-    r"(?P<unit>yuan|RMB|dollars|US dollars|square metres|square meters|enterprises|companies|firms|start-ups|"
-    r"projects|percent|%)?",
+    r"(?P<unit>yuan|RMB|dollars|US dollars|square metres|square meters|percent|%|"
+    r"(?:(?:[a-z][a-z\-]+ ){0,2})(?:enterprises|companies|firms|start-ups|projects))?",
     re.IGNORECASE,
 )
 _MULT = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
@@ -97,6 +97,8 @@ def _amounts(ex: Extraction, sent, spans) -> None:
     subject = sorted(policies or targets)[0][1]
     for m in _AMOUNT.finditer(sent.text):
         unit = (m.group("unit") or "").lower()
+        if unit and unit.split()[-1] in {"enterprises", "companies", "firms", "start-ups", "projects"}:
+            unit = unit.split()[-1]  # "156 blockchain enterprises" counts enterprises
         cur = (m.group("cur") or "").strip()
         if not unit and not cur:
             continue

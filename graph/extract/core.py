@@ -197,6 +197,7 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
             continue
         parent = _possessor_place(table, before) if cls is EntityClass.PLACE and kind is PlaceKind.DISTRICT else None
         explicit = f"Place:{name_key(cls, c.text)} @{parent}" if parent else None
+
         key = table.add(cls, c.text, start=c.start, end=c.end, sentence=s.index, kind=kind, key=explicit)
         if c.acronym:
             table.add_alias(key, c.acronym)
@@ -530,6 +531,11 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
         word = m.group().lower()
         if "software" in word:
             key = table.recent(P.PARK, where=lambda e: "software park" in e.name.lower())
+            if key:
+                return key, ()
+        if word.endswith("park"):
+            # a development zone or cooperation area is "the zone", not "the park"
+            key = table.recent(P.PARK, where=lambda e: not re.search(r"\b(?:zone|area)\b", e.name.lower()))
             if key:
                 return key, ()
         return table.recent(P.PARK), ()

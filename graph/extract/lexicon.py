@@ -190,6 +190,12 @@ CENTER_ORG_WORDS = {
     "evaluation",
     "computing",
     "development",
+    "operation",
+    "operations",
+    "management",
+    "training",
+    "consulting",
+    "promotion",
 }
 CENTER_PARK_WORDS = {
     "innovation",

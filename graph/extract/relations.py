@@ -203,6 +203,16 @@ def _drop_possessors(mk: Masked) -> Masked:
     return Masked("".join(keep_text), mk.occs, keep_pos)
 
 
+# the subject continues a list that a preposition opened: "initiated by A, B and C, is headquartered in ..."
+_CONTINUES = re.compile(r"\b(?:by|of|in|from|at|with|to) (?:the )?"
+                        r"(?:⟦\d+:(?:ENT|ORG|GOV|PER)⟧(?:,? and (?:the )?|, ))*$")
+
+
+def _starts_list(t: str, pos: int) -> bool:
+    """A subject list must start a clause, not continue an object list ("initiated by A, B and C, is ...")."""
+    return not _CONTINUES.search(t[:pos])
+
+
 def _actor(ctx: RelationContext, key: str, cls: EntityClass, sent: Sentence, start: int, end: int) -> str | None:
     """An acting subject: a place stands for its government."""
     if cls is EntityClass.PLACE:
@@ -354,10 +364,14 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     tail = (rf"\s*{GAP}{{0,60}}?\b(?:has |have |had |will |to |also |now |later |first )*{HOST_VERBS}\b"
             rf"{GAP}{{0,60}}?\b(?:in|into|at|inside|to|within|on the ground in)\s+(?:the )?(?:(?:north|south|east|"
             rf"west|centre|center|heart|outskirts)(?: part)? of (?:the )?|downtown )?{E('PARK', 'PLC', name='o')}")
-    with_clause = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}(?:, which [^,]*,|, (?:a|an|the) [^,]*,){tail}"
+    with_clause = (rf"{LIST('ENT', 'ORG', 'PARK', name='s')}(?:, which [^,]*,|, (?:a|an|the) [^,]*,|"
+                   rf", (?:jointly |newly )?(?:initiated|founded|established|set up|launched|backed|sponsored|led|"
+                   rf"owned|run) by [^.;]*?,){tail}")
     plain = rf"{LIST('ENT', 'ORG', 'PARK', name='s')}{tail}"
     matches = list(re.finditer(with_clause, t)) + list(re.finditer(plain, t))
     for m in matches:
+        if not _starts_list(t, m.start("s")):
+            continue
         a, b = mk.span(m)
         objects = _keys(mk, m, "o")
         for sk, _ in _keys(mk, m, "s"):

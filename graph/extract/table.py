@@ -90,6 +90,12 @@ class EntityTable:
         recent: bool = True,
     ) -> str:
         """Add a mention of a named entity (creating the entity if new) and return its key."""
+        if key is None and cls is EntityClass.PLACE:
+            # a bare "Futian District" after "Shenzhen's Futian District" is that district
+            base = f"{cls.value}:{name_key(cls, name or text)} @"
+            qualified = [k for k in self.entities if k.startswith(base)]
+            if len(qualified) == 1:
+                key = qualified[0]
         if key is None:
             known = self.alias_index.get(norm_text(text))
             if known and known in self.entities and self.entities[known].cls is cls and name is None:
