@@ -188,3 +188,16 @@ def test_probe_futian_finance_park():
     assert "Futian Blockchain Finance Park Operation Center" in names(ex, "Organization")
     counts = [a for a in ex.amounts if a.unit == "enterprises"]
     assert counts and counts[0].value == 156
+
+
+def test_probe_changsha_projects():
+    ex = extract(ingest_text((PROBES / "changsha-projects.txt").read_text(), name="changsha-projects.txt"))
+    park = "Changsha Blockchain Industrial Park"
+    committee = "Changsha Economic and Technological Development Zone Management Committee"
+    assert committee in names(ex, "GovernmentBody")  # "X and Y ... Committee and is located": one name
+    assert has_fact(ex, park, "establishedBy", committee)  # "established in 2018 by"
+    for company in ("Hunan Tianhe Data Technology", "Beijing Lianxin Digital"):
+        assert has_fact(ex, company, "hostedIn", park), company  # "entered the park, including A and B"
+    assert "Tan Jun" in names(ex, "Person")  # "Jun" is a given name here, not June
+    tan = next(e for e in ex.entities.values() if e.name == "Tan Jun")
+    assert tan.attrs["role"] == "deputy director"

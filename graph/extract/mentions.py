@@ -73,7 +73,8 @@ def is_name_word(tok: str) -> bool:
     if not tok or not tok[0].isalnum():
         return False
     low = tok.lower()
-    if (low in MONTHS and low not in {"march", "may"}) or low in WEEKDAYS:
+    # full month names are dates; three-letter forms ("Jun", "Jan") are also pinyin given names
+    if (low in MONTHS and len(low) > 3 and low not in {"march", "may"}) or low in WEEKDAYS or low == "sept":
         return False
     if low in {"march", "may"} and tok[0].isupper():
         return False
@@ -246,6 +247,8 @@ def _and_joins(tokens: list[Token], i: int, j: int, k: int, vocab: set[str] = fr
     while m + 1 < len(tokens) and (is_name_word(tokens[m + 1].text) or tokens[m + 1].low in {"of", "and"}):
         m += 1
     right = [t.text for t in tokens[k : m + 1]]
+    while right and right[-1].lower() in {"of", "and"}:
+        right.pop()  # "... Committee and is located": the trailing "and" starts a new clause
     if head_class(right)[0] is None and not (tokens[i].low in {"ministry", "department", "bureau"} or "of" in [
         t.low for t in tokens[i : j + 1]
     ]):

@@ -57,7 +57,7 @@ EST_VERBS = (r"(?:launched|inaugurated|built|set up|established|created|founded|
              r"started|began building|broke ground on)")
 HOST_VERBS = (r"(?:settled|settle|settles|stationed|moved|move|moves|moving|relocated|relocate|relocates|"
               r"located|based|headquartered|registered|opened|open|opens|set up|sets up|inaugurated|landed|"
-              r"runs|run|established|sits|lies|operates|works)")
+              r"runs|run|established|sits|lies|operates|works|entered|enters|enter|joined)")
 
 
 @dataclass
@@ -318,7 +318,8 @@ def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
         (rf"{LIST('PARK', name='o')}(?:, (?:also known as|known as) [^,]*,)?{GAP}{{0,60}}?\b(?:is |was |will be |"
          rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
          rf"launched|established|set up|founded|created|sponsored)(?: and (?:developed|operated|run|managed|built))?"
-         rf"\s+by (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.85, "established-passive"),
+         rf"(?: (?:in|on) [^⟦.;,]{{1,20}}?)?\s+by (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.85,
+         "established-passive"),
         (rf"{E('PARK', name='o')}[^⟦.;]{{0,40}}?\b(?:under the (?:guidance|leadership|supervision|direction) of|"
          rf"(?:is |was )?(?:guided|supervised|backed|sponsored) by) (?:the )?{LIST('GOV', 'ORG', name='s')}", 0.75,
          "established-guidance"),
@@ -403,6 +404,14 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
         (ok, _), = _keys(mk, m, "o")
         for sk, _ in _keys(mk, m, "s"):
             ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.8, "park-houses")
+    # "30 projects entered the park, including A and B": the listed companies are in the park
+    for m in re.finditer(rf"\b(?:entered|moved into|settled in|stationed in|signed agreements to settle in|"
+                         rf"joined)\s+(?:the )?{E('PARK', name='o')},? (?:including|such as|among them) "
+                         rf"{LIST('ENT', 'ORG', name='s')}", t):
+        a, b = mk.span(m)
+        (ok, _), = _keys(mk, m, "o")
+        for sk, _ in _keys(mk, m, "s"):
+            ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.75, "entered-including")
     m = re.search(rf"\b(?:signatories|tenants|residents|occupants|newcomers)\s+(?:include|including|are)\s+"
                   rf"{LIST('ENT', 'ORG', name='s')}", t)
     if m:
@@ -426,6 +435,8 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
          "org-role-person"),
         (rf"{E('PER', name='p')} (?:of|from) (?:the )?{E('ORG', 'GOV', 'PARK', 'ENT', name='o')}", 0.8,
          "person-of"),
+        (rf"{E('PER', name='p')}, (?:the |its )?{E('ORG', 'GOV', 'PARK', 'ENT', name='o')}['’]s "
+         rf"(?P<role>[a-z][a-z\- ]*?[a-z])(?=[,.;]| said| told| says|$)", 0.85, "person-org-role"),
         (rf"{E('PER', name='p')},? who (?:also |currently |now )?(?:heads|leads|chairs|runs|directs|manages|founded|"
          rf"co-founded|works (?:for|at)|is (?:the )?(?P<role>[a-z ]+?) (?:of|at)) (?:the )?{E(*targets, name='o')}",
          0.85, "person-who-heads"),
@@ -434,7 +445,7 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
         for m in re.finditer(pat, t):
             groups = m.groupdict()
             role = groups.get("role")
-            if rule in {"person-role-of", "org-role-person"} and not _is_role(role):
+            if rule in {"person-role-of", "org-role-person", "person-org-role"} and not _is_role(role):
                 continue
             if rule == "person-who-heads" and not role:
                 verb = re.search(r"who (?:also |currently |now )?(\w+)", m.group())
