@@ -60,9 +60,11 @@ def attach_attributes(ex: Extraction, *, per_sentence_keys: list[list[str]]) -> 
     for r in ex.relations:
         by_sentence.setdefault(r.sentence, []).append(r)
     spans: dict[int, list[tuple[int, int]]] = {}
-    for ent in ex.entities.values():
+    named_in: dict[int, list[str]] = {}
+    for key, ent in ex.entities.items():
         for m in ent.mentions:
             spans.setdefault(m.sentence, []).append((m.start, m.end))
+            named_in.setdefault(m.sentence, []).append(key)
     for sent in ex.sentences:
         rels = by_sentence.get(sent.index, [])
         dates = [d for d in find_dates(sent.text) if not _inside(sent.start + d[0], spans.get(sent.index, []))]
@@ -74,22 +76,23 @@ def attach_attributes(ex: Extraction, *, per_sentence_keys: list[list[str]]) -> 
                 elif r.predicate is Predicate.ESTABLISHED_BY:
                     ex.entities[r.subject].attrs.setdefault("launchDate", value)
             if _LAUNCHED.search(sent.text):
-                for ent in ex.entities.values():
-                    if ent.cls is EntityClass.PARK and any(m.sentence == sent.index for m in ent.mentions):
+                for key in named_in.get(sent.index, []):
+                    ent = ex.entities[key]
+                    if ent.cls is EntityClass.PARK:
                         ent.attrs.setdefault("launchDate", value)
                         break
-        _amounts(ex, sent, spans.get(sent.index, []))
+        _amounts(ex, sent, spans.get(sent.index, []), named_in.get(sent.index, []))
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-def _amounts(ex: Extraction, sent, spans) -> None:
+def _amounts(ex: Extraction, sent, spans, keys: list[str]) -> None:
     targets = [
-        (min(m.start for m in e.mentions if m.sentence == sent.index), k, e)
-        for k, e in ex.entities.items()
-        if e.cls in {EntityClass.POLICY, EntityClass.PARK} and any(m.sentence == sent.index for m in e.mentions)
+        (min(m.start for m in ex.entities[k].mentions if m.sentence == sent.index), k, ex.entities[k])
+        for k in sorted(set(keys))
+        if ex.entities[k].cls in {EntityClass.POLICY, EntityClass.PARK}
     ]
     if not targets:
         return

@@ -639,11 +639,12 @@ def _committee_policies(table: EntityTable, relations: list[Relation]) -> None:
             r"(?:Management|Administrative) Committee", table.entities[r.object].name, re.I
         ):
             runs.setdefault(r.object, []).append(r.subject)
+    concerned = {(x.subject, x.object) for x in relations if x.predicate is Predicate.CONCERNS}
     for r in list(relations):
         if r.predicate is Predicate.ISSUED_BY and r.object in runs:
             for park in runs[r.object]:
-                if not any(x.predicate is Predicate.CONCERNS and x.subject == r.subject and x.object == park
-                           for x in relations):
+                if (r.subject, park) not in concerned:
+                    concerned.add((r.subject, park))
                     relations.append(Relation(r.subject, Predicate.CONCERNS, park, r.sentence, r.start, r.end, 0.55,
                                               "committee-policy-for-its-park"))
 

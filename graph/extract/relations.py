@@ -611,8 +611,9 @@ def _comention(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
     gz = gazetteer()
     table = ctx.table
     places = {}
-    for k, e in table.entities.items():
-        if e.cls is EntityClass.PLACE and any(m.sentence == sent.index for m in e.mentions):
+    for k in sorted(table.in_sentence.get(sent.index, ())):
+        e = table.entities.get(k)
+        if e is not None and e.cls is EntityClass.PLACE:
             places[k] = e
     for k, e in places.items():
         if e.kind is not PlaceKind.CITY:

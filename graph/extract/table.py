@@ -74,6 +74,7 @@ class EntityTable:
         self.history: list[str] = []  # keys in order of mention
         self.merged: dict[str, str] = {}  # folded entity -> the entity it became
         self.last_sentence: dict[str, int] = {}  # key -> last sentence it was named or referred to in
+        self.in_sentence: dict[int, set[str]] = {}  # sentence -> keys named in it (an index, for speed)
 
     def add(
         self,
@@ -110,6 +111,7 @@ class EntityTable:
         if record_mention:
             ent.aliases.add(_clean_name(text))
             ent.mentions.append(Mention(text=text, start=start, end=end, sentence=sentence))
+            self.in_sentence.setdefault(sentence, set()).add(key)
         self.alias_index.setdefault(norm_text(text), key)
         if name:
             self.alias_index.setdefault(norm_text(name), key)
@@ -170,12 +172,9 @@ class EntityTable:
 
     def by_prefix(self, words: list[str]) -> str | None:
         """The single non-place entity whose name starts with these words ("Silk Chain" -> "Silk Chain Technology")."""
-        prefix = norm_text(" ".join(words))
-        hits = {
-            k
-            for k, e in self.entities.items()
-            if any(norm_text(a).startswith(prefix + " ") for a in {e.name, *e.aliases})
-        }
+        prefix = norm_text(" ".join(words)) + " "
+        hits = {k for alias, k in self.alias_index.items() if alias.startswith(prefix) and k in self.entities}
+        hits |= {k for k, e in self.entities.items() if norm_text(e.name).startswith(prefix)}
         if len(hits) == 1:
             key = hits.pop()
             if self.entities[key].cls is not EntityClass.PLACE:
