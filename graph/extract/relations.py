@@ -134,18 +134,19 @@ def mask(sent: Sentence, occs: list[Occurrence]) -> Masked:
     starts = {o.start for o in occs}
     ends = {o.end for o in occs}
 
-    def wraps(k: int) -> bool:
-        return k + 1 in starts or k in ends
+    def copy(frm: int, to: int) -> None:
+        """Copy plain text, dropping only the quote marks that wrap a name."""
+        for k in range(frm, to):
+            ch = text[k - sent.start]
+            if ch in "“”\"" and (k + 1 in starts or k in ends):
+                continue
+            out.append(ch)
+            pos.append(k)
 
     for i, o in enumerate(occs):
         if o.start < cursor:
             continue
-        for k in range(cursor, o.start):
-            ch = text[k - sent.start]
-            if ch in "“”\"" and wraps(k):
-                continue
-            out.append(ch)
-            pos.append(k)
+        copy(cursor, o.start)
         token = f"⟦{i}:{CODE[o.cls]}⟧"
         if o.masked:
             token = f"{o.masked} {token}"
@@ -154,12 +155,7 @@ def mask(sent: Sentence, occs: list[Occurrence]) -> Masked:
         out.extend(token)
         pos.extend([o.start] * (len(token) - 1) + [o.end - 1])
         cursor = o.end
-    for k in range(cursor, sent.end):
-        ch = text[k - sent.start]
-        if ch in "“”\"" and wraps(k):
-            continue
-        out.append(ch)
-        pos.append(k)
+    copy(cursor, sent.end)
     pos.append(sent.end)
     return Masked("".join(out), occs, pos)
 
