@@ -201,3 +201,15 @@ def test_probe_changsha_projects():
     assert "Tan Jun" in names(ex, "Person")  # "Jun" is a given name here, not June
     tan = next(e for e in ex.entities.values() if e.name == "Tan Jun")
     assert tan.attrs["role"] == "deputy director"
+
+
+def test_probe_qingdao_base():
+    ex = extract(ingest_text((PROBES / "qingdao-base.txt").read_text(), name="qingdao-base.txt"))
+    base = "Qingdao Blockchain Industry Demonstration Base"
+    assert has_fact(ex, base, "locatedIn", "Qingdao West Coast New Area")  # "was unveiled in"
+    assert has_fact(ex, base, "establishedBy", "West Coast New Area Management Committee")
+    assert has_fact(ex, "Qingdao Haier Blockchain Technology", "hostedIn", base)
+    assert has_fact(ex, "Qingdao Blockchain Industry Three-Year Action Plan", "issuedBy",
+                    "Qingdao Municipal Bureau of Big Data")  # a title in single quotes
+    assert has_fact(ex, "Zhou Ming", "affiliatedWith", "Shandong Blockchain Research Institute")
+    assert "Qingdao West Coast New Area" in names(ex, "Place")  # no "(Qingdao)" after a name that starts with it

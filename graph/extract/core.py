@@ -707,7 +707,7 @@ def _finalise(ex: Extraction, table: EntityTable, relations: list[Relation]) -> 
             continue
         parent = ent.attrs.pop("_parent_name", None)
         place_key = ent.attrs.pop("_governs_place", None)
-        if parent and f"({parent})" not in ent.name:
+        if parent and f"({parent})" not in ent.name and not ent.name.startswith(parent + " "):
             ent.aliases.add(ent.name)
             ent.name = f"{ent.name} ({parent})"
         if place_key and place_key in table.entities:

@@ -57,7 +57,7 @@ EST_VERBS = (r"(?:launched|inaugurated|built|set up|established|created|founded|
              r"started|began building|broke ground on)")
 HOST_VERBS = (r"(?:settled|settle|settles|stationed|moved|move|moves|moving|relocated|relocate|relocates|"
               r"located|based|headquartered|registered|opened|open|opens|set up|sets up|inaugurated|landed|"
-              r"runs|run|established|sits|lies|operates|works|entered|enters|enter|joined)")
+              r"runs|run|established|sits|lies|operates|works|entered|enters|enter|joined|unveiled|launched)")
 
 
 @dataclass
@@ -375,7 +375,8 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
             for ok, ocls in objects:
                 if ocls is EntityClass.PARK:
                     ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.85, "hosted-verb")
-                elif re.search(r"\b(?:located|based|headquartered|registered|sits|lies)\b", m.group()):
+                elif re.search(r"\b(?:located|based|headquartered|registered|sits|lies|unveiled|inaugurated|"
+                               r"launched|opened)\b", m.group()):
                     ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "located-verb")
     pat = (rf"{E('ENT', 'ORG', name='s')}, (?:a|an) [^⟦,.]{{0,60}}?\b(?:lab|laboratory|firm|company|start-up|startup|"
            rf"institute|centre|center|developer|maker|provider|unit|subsidiary|branch|think tank|association|"
