@@ -54,8 +54,6 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
 
 def attach_attributes(ex: Extraction, *, per_sentence_keys: list[list[str]]) -> None:
     """Set issueDate / launchDate from the sentence of the fact, and collect stated amounts."""
-    keymap = {e.key: k for k, e in ex.entities.items()}
-    del keymap
     by_sentence: dict[int, list] = {}
     for r in ex.relations:
         by_sentence.setdefault(r.sentence, []).append(r)

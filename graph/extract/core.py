@@ -15,7 +15,7 @@ from graph.extract.attributes import attach_attributes
 from graph.extract.lexicon import PLACE_HEADS, SURNAMES, head_class
 from graph.extract.mentions import Chunk, find_chunks, is_name_word
 from graph.extract.relations import RelationContext, extract_relations
-from graph.extract.table import EntityTable, Occurrence, name_key, norm_text
+from graph.extract.table import EntityTable, Occurrence, name_key
 from graph.gazetteer import gazetteer
 from graph.model import Document, Extraction, Relation, Sentence
 from graph.sentences import split_sentences
@@ -118,12 +118,8 @@ def _prime(table: EntityTable, c: Chunk, s: Sentence) -> None:
     for part_cls, part_text, part_kind in _parts(c):
         key = table.add(part_cls, part_text, start=c.start, end=c.end, sentence=s.index, kind=part_kind,
                         record_mention=False)
-        if c.acronym and part_text == _strip_paren(c.text):
+        if c.acronym and part_text == c.text:
             table.add_alias(key, c.acronym)
-
-
-def _strip_paren(text: str) -> str:
-    return text
 
 
 def _parts(c: Chunk) -> list[tuple[EntityClass, str, PlaceKind | None]]:
@@ -761,9 +757,3 @@ def _paren(name: str) -> str | None:
     m = re.search(r"\(([^)]+)\)$", name)
     return m.group(1) if m else None
 
-
-def _unused(*_: object) -> None:  # keeps helper imports referenced for linters during refactors
-    return None
-
-
-_ = (norm_text,)

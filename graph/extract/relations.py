@@ -396,19 +396,16 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
     coordinated = (rf"^(?:The |the )?{E('PARK', name='o')}[^.;]*?\band (?:has |have |had |now |still |also )*"
                    rf"(?:absorbed|attracted|houses|hosts|is home to|gathered|brought in|lured|welcomed)\b"
                    rf"[^⟦.;]{{0,80}}?{LIST('ENT', 'ORG', name='s')}")
-    for m in [*re.finditer(pat, t), *re.finditer(coordinated, t)]:
-        a, b = mk.span(m)
-        (ok, _), = _keys(mk, m, "o")
-        for sk, _ in _keys(mk, m, "s"):
-            ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.8, "park-houses")
     # "30 projects entered the park, including A and B": the listed companies are in the park
-    for m in re.finditer(rf"\b(?:entered|moved into|settled in|stationed in|signed agreements to settle in|"
-                         rf"joined)\s+(?:the )?{E('PARK', name='o')},? (?:including|such as|among them) "
-                         rf"{LIST('ENT', 'ORG', name='s')}", t):
-        a, b = mk.span(m)
-        (ok, _), = _keys(mk, m, "o")
-        for sk, _ in _keys(mk, m, "s"):
-            ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.75, "entered-including")
+    entered = (rf"\b(?:entered|moved into|settled in|stationed in|signed agreements to settle in|joined)\s+"
+               rf"(?:the )?{E('PARK', name='o')},? (?:including|such as|among them) {LIST('ENT', 'ORG', name='s')}")
+    for pattern, conf, rule in ((pat, 0.8, "park-houses"), (coordinated, 0.8, "park-houses"),
+                                (entered, 0.75, "entered-including")):
+        for m in re.finditer(pattern, t):
+            a, b = mk.span(m)
+            (ok, _), = _keys(mk, m, "o")
+            for sk, _ in _keys(mk, m, "s"):
+                ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, conf, rule)
     m = re.search(rf"\b(?:signatories|tenants|residents|occupants|newcomers)\s+(?:include|including|are)\s+"
                   rf"{LIST('ENT', 'ORG', name='s')}", t)
     if m:
