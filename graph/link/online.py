@@ -1,6 +1,10 @@
 """The --online step: Wikidata QIDs for organisations (search by label, restricted by class) and for
 places the offline data could identify or place but not give a trusted QID (countries by ISO code;
-cities and districts by name inside their parent's item).
+cities by their GeoNames ID; cities and districts by name inside their parent's item).
+
+Why cities by GeoNames ID first: offline, a city's QID comes from Natural Earth 4.0.0 alone, and its
+GeoNames ID is the part two sources confirm. Wikidata's item with that GeoNames ID (P1566) either
+agrees (the QID becomes two-source) or replaces the Natural Earth QID, and the report says so.
 
 Why restricted and thresholded: a label search alone finds homonyms (a company and a village of
 the same name); only items of the expected class count, and a name that fits several items stays
@@ -18,7 +22,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
 from graph.link.places import EntityInfo, PlaceDecision
-from graph.link.reference import RefPlace
+from graph.link.reference import QidBasis, RefPlace
 from graph.link.report import LinkOutcome, LinkReport
 from graph.link.wikidata import WD, WikidataClient, bind_values, load_query
 from graph.vocab import PlaceKind
@@ -90,7 +94,7 @@ def _orgs_online(client: WikidataClient, orgs: dict[URIRef, EntityInfo], w, repo
                     w.fact(iri, SKOS.exactMatch, item)
                     report.outcomes.append(LinkOutcome(info.label, cls.value, "linked",
                                                        {"wikidata": str(item).rsplit("/", 1)[-1]},
-                                                       "online: label + class"))
+                                                       "online: label + class", qid_basis=QidBasis.WIKIDATA.value))
                 elif len(best) > 1 and ranked[0][1] >= threshold:
                     report.outcomes.append(LinkOutcome(info.label, cls.value, "ambiguous",
                                                        reason=f"{len(best)} Wikidata items of that name and class"))
@@ -103,10 +107,10 @@ def _orgs_online(client: WikidataClient, orgs: dict[URIRef, EntityInfo], w, repo
 def _places_online(client: WikidataClient, infos: dict[URIRef, EntityInfo], decisions: dict[URIRef, PlaceDecision],
                    ids, progress: Callable[[str], None] | None) -> dict[str, tuple[str | None, str | None, str]]:
     """QIDs for identified places that lack a trusted one: countries, then cities, then districts."""
-    found: dict[str, tuple[str | None, str | None, str]] = {}
+    found = _cities_by_geonames(client, decisions, progress)
     places: dict[str, tuple[RefPlace, set[str]]] = {}
     for iri, d in sorted(decisions.items()):
-        if d.status == "linked" and not d.place.qid:
+        if d.status == "linked" and not d.place.qid and d.place.key not in found:
             entry = places.setdefault(d.place.key, (d.place, set()))
             entry[1].update(n for n in infos[iri].names if " of " not in n and "'" not in n and "(" not in n)
     for place, _ in list(places.values()):  # a district's parent city, so the district can be looked up in it
@@ -133,8 +137,7 @@ def _places_online(client: WikidataClient, infos: dict[URIRef, EntityInfo], deci
         for key, (place, names) in sorted(places.items()):
             if place.kind is not level or not place.parent or place.parent not in ids.idx.places:
                 continue
-            parent_qid, _ = ids.of(ids.idx.places[place.parent])
-            parent_qid = parent_qid or (found.get(place.parent) or (None,))[0]
+            parent_qid = (found.get(place.parent) or (None,))[0] or ids.of(ids.idx.places[place.parent])[0]
             if not parent_qid:
                 continue
             names = names | {place.name} | {f"{place.name} {s}" for s in _SUFFIX.get(place.kind, [])}
@@ -163,4 +166,46 @@ def _places_online(client: WikidataClient, infos: dict[URIRef, EntityInfo], deci
             rule = "online: Wikidata name inside parent" + (
                 ", confirms the Natural Earth QID" if qid == place.qid_candidate else "")
             found[key] = (qid, gid, rule)
+    return found
+
+
+def _cities_by_geonames(client: WikidataClient, decisions: dict[URIRef, PlaceDecision],
+                        progress: Callable[[str], None] | None) -> dict[str, tuple[str | None, str | None, str]]:
+    """Wikidata's item for the GeoNames ID of each linked city whose QID is Natural Earth's alone (or missing).
+
+    Only Natural Earth cities: their GeoNames IDs are confirmed by two sources. A GeoNames ID found
+    by name inside a parent (a district) is not a key strong enough to pick a Wikidata item by.
+    """
+    todo: dict[str, RefPlace] = {}
+    for d in decisions.values():
+        p = d.place
+        if (d.status == "linked" and p is not None and p.kind is PlaceKind.CITY and p.geonames_id
+                and {"naturalearth", "geonames"} <= p.sources
+                and (p.qid is None or p.qid_basis is QidBasis.NATURAL_EARTH_ONLY)):
+            todo[p.key] = p
+    if not todo:
+        return {}
+    if progress:
+        progress(f"wikidata: {len(todo)} cities by GeoNames ID")
+    gids = sorted({str(p.geonames_id) for p in todo.values()})
+    items: dict[str, set[str]] = defaultdict(set)
+    query = load_query("item-by-geonames")
+    for start in range(0, len(gids), BATCH):
+        q = bind_values(query, ["geonames"], [(Literal(g),) for g in gids[start:start + BATCH]])
+        for r in client.select(q):
+            items[str(r["geonames"])].add(str(r["item"]).removeprefix(WD))
+    found: dict[str, tuple[str | None, str | None, str]] = {}
+    for key, place in sorted(todo.items()):
+        gid = str(place.geonames_id)
+        qids = items.get(gid, set())
+        offline = place.qid or place.qid_candidate
+        ask = f"online: Wikidata's item with GeoNames ID {gid}"
+        if offline in qids:  # several items may share the ID; the one Natural Earth names is among them
+            found[key] = (offline, None, f"{ask} confirms the Natural Earth QID")
+        elif len(qids) == 1:
+            qid = next(iter(qids))
+            why = f", replacing Natural Earth's {place.qid}" if place.qid else ""
+            found[key] = (qid, None, f"{ask} is {qid}{why}")
+        elif qids:
+            log.info("%s: %d Wikidata items have GeoNames ID %s; QID left as it was", place.name, len(qids), gid)
     return found

