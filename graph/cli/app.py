@@ -20,3 +20,18 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--param key=value` options as a dict (shared by `query` and `viz`, so both read them alike).
+
+    Raises:
+        click.BadParameter: an item without `=` or without a key.
+    """
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r}: expected key=value", param_hint="--param")
+        out[key.strip()] = value
+    return out

@@ -6,21 +6,11 @@ from pathlib import Path
 
 import click
 
-from graph.cli.app import main
+from graph.cli.app import main, parse_params
 from graph.query import OutputFormat, QueryError, load_queries, render, run_canned, run_sparql
 from graph.store import StoreError, open_store
 
 _FORMATS = click.Choice([f.value for f in OutputFormat])
-
-
-def _params(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: expected key=value", param_hint="--param")
-        out[key.strip()] = value
-    return out
 
 
 @main.command("query")
@@ -56,7 +46,7 @@ def query_cmd(name: str | None, list_all: bool, params: tuple[str, ...], graph_p
         raise click.ClickException(f"no canned query {name!r}; see `parkgraph query --list`")
     try:
         store = open_store(graph_path)
-        result = run_canned(store, queries[name], params=_params(params), include_inferred=inferred)
+        result = run_canned(store, queries[name], params=parse_params(params), include_inferred=inferred)
     except (QueryError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(render(result, fmt), nl=False)

@@ -6,19 +6,9 @@ from pathlib import Path
 
 import click
 
-from graph.cli.app import main
+from graph.cli.app import main, parse_params
 from graph.store import StoreError, open_store
 from graph.visualize import VizError, iris_in_rows, load_view, neighbourhood, resolve_entity, restrict, write_page
-
-
-def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r}: expected key=value", param_hint="--param")
-        out[key.strip()] = value
-    return out
 
 
 @main.command("viz")
@@ -67,7 +57,7 @@ def viz_cmd(location: str, focus: str | None, depth: int | None, query_name: str
                 if query_name not in queries:
                     raise click.ClickException(
                         f"{query_name}: no such canned query (known: {', '.join(sorted(queries))})")
-                result = run_canned(store, queries[query_name], params=_params(params))
+                result = run_canned(store, queries[query_name], params=parse_params(params))
             except QueryError as exc:
                 raise click.ClickException(str(exc)) from exc
             iris = iris_in_rows(result)
