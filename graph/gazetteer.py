@@ -74,6 +74,10 @@ class Gazetteer:
         provinces = {e.province for e in self.lookup(surface) if e.kind is PlaceKind.CITY}
         return provinces.pop() if len(provinces) == 1 else None
 
+    def provinces_of(self, surface: str) -> set[str]:
+        """Every province that has a city of this name (two for "Suzhou": Anhui and Jiangsu)."""
+        return {e.province for e in self.lookup(surface) if e.kind is PlaceKind.CITY and e.province}
+
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:

@@ -213,3 +213,26 @@ def test_probe_qingdao_base():
                     "Qingdao Municipal Bureau of Big Data")  # a title in single quotes
     assert has_fact(ex, "Zhou Ming", "affiliatedWith", "Shandong Blockchain Research Institute")
     assert "Qingdao West Coast New Area" in names(ex, "Place")  # no "(Qingdao)" after a name that starts with it
+
+
+def test_probe_suzhou_nanjing_delta():
+    ex = extract(ingest_text((PROBES / "suzhou-nanjing-delta.txt").read_text(), name="suzhou-nanjing-delta.txt"))
+    park = "Suzhou Xiangcheng Blockchain Industrial Park"
+    assert has_fact(ex, "Suzhou Blockchain Industry Development Action Plan", "issuedBy",
+                    "Suzhou Municipal People's Government")
+    assert has_fact(ex, "Suzhou Blockchain Industry Development Action Plan", "concerns", park)
+    assert has_fact(ex, park, "establishedBy", "Xiangcheng District Government")  # "jointly built by X and Y"
+    assert has_fact(ex, park, "establishedBy", "Tongji University")
+    assert has_fact(ex, "Xiangcheng District", "locatedIn", "Suzhou")
+    # "Suzhou City, Jiangsu Province": the text names the province of a city name found in two provinces
+    assert has_fact(ex, "Suzhou", "locatedIn", "Jiangsu")
+    assert has_fact(ex, "JD Digits", "hostedIn", park)
+    assert has_fact(ex, "Zhou Jianhua", "affiliatedWith", "Management Committee of Suzhou Xiangcheng")
+    assert has_fact(ex, "Jiangsu Blockchain Industry Alliance", "hostedIn", "Jiangning Blockchain Innovation Base")
+    assert has_fact(ex, "Ant Group", "hostedIn", "Yangpu Blockchain Ecological Valley")
+    # a field list after "of" stays in the name; no company called "Information and Communications Technology"
+    assert "China Academy of Information and Communications Technology" in names(ex, "Organization")
+    assert not any("Communications" in n for n in names(ex, "Enterprise"))
+    assert has_fact(ex, "Li Na", "affiliatedWith", "China Academy of Information and Communications Technology")
+    # Jiangsu appears only inside the alliance's name: no containment read from that sentence
+    assert not any(r.rule == "reference-containment" and r.sentence == 7 for r in ex.relations)

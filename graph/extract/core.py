@@ -13,7 +13,7 @@ import re
 
 from graph.extract.attributes import attach_attributes
 from graph.extract.lexicon import PLACE_HEADS, SURNAMES, head_class
-from graph.extract.mentions import Chunk, find_chunks, is_name_word
+from graph.extract.mentions import GENERIC_NAME_WORDS, Chunk, find_chunks, is_name_word
 from graph.extract.relations import RelationContext, extract_relations
 from graph.extract.table import EntityTable, Occurrence, name_key
 from graph.gazetteer import gazetteer
@@ -137,6 +137,8 @@ def _parts(c: Chunk) -> list[tuple[EntityClass, str, PlaceKind | None]]:
             a_cls in {EntityClass.ORGANIZATION, EntityClass.PARK}
             and b_cls in {EntityClass.ORGANIZATION, EntityClass.ENTERPRISE}
             and len(a.split()) > 1
+            # "Academy of Information and Communications Technology": b names fields, not a body
+            and not all(w.lower() in GENERIC_NAME_WORDS | {"and", "&"} for w in b.split())
         ):
             return [(a_cls, a, None), (b_cls, b, None)]
     return [(c.cls, text, c.kind)]

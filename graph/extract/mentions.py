@@ -228,6 +228,8 @@ def _and_joins(tokens: list[Token], i: int, j: int, k: int, vocab: set[str] = fr
         m2 += 1
     if "of" in [w.lower() for w in left[1:]]:
         # "Bureau of Economy and Information Technology": the head came before "of"
+        if right_words and all(w.lower() in GENERIC_NAME_WORDS for w in right_words):
+            return True  # "Academy of Information and Communications Technology": fields, not a new name
         right_cls = head_class(right_words)[0] if right_words else None
         return right_cls not in {EntityClass.GOVERNMENT, EntityClass.ORGANIZATION, EntityClass.PARK,
                                  EntityClass.PLACE, EntityClass.POLICY} and not gazetteer().lookup(right_words[0])

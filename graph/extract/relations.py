@@ -502,7 +502,10 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
         sk_kind, ok_kind = table.entities[sk].kind, table.entities[ok].kind
         if (sk_kind is PlaceKind.DISTRICT and ok_kind in {PlaceKind.CITY, PlaceKind.PROVINCE}) or (
             sk_kind is PlaceKind.CITY and ok_kind is PlaceKind.PROVINCE
-            and gz.province_of(table.entities[sk].name) == table.entities[ok].name
+            # "Suzhou City, Jiangsu Province": the text picks the province, so a city name found in
+            # several provinces qualifies as long as one of them is the one named
+            and re.sub(r"\s+Province$", "", table.entities[ok].name)
+            in gz.provinces_of(re.sub(r"\s+City$", "", table.entities[sk].name))
         ):
             a, b = mk.span(m)
             ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "place-comma-place")
@@ -605,10 +608,19 @@ def _comention(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
     gz = gazetteer()
     table = ctx.table
     places = {}
+    spans = [(m.start, m.end) for k in table.in_sentence.get(sent.index, ()) if k in table.entities
+             for m in table.entities[k].mentions if m.sentence == sent.index]
     for k in sorted(table.in_sentence.get(sent.index, ())):
         e = table.entities.get(k)
-        if e is not None and e.cls is EntityClass.PLACE:
-            places[k] = e
+        if e is None or e.cls is not EntityClass.PLACE:
+            continue
+        # a place named only inside another name ("Jiangsu Blockchain Industry Alliance") is not
+        # the sentence speaking of that place
+        own = [m for m in e.mentions if m.sentence == sent.index]
+        if own and all(any(a <= m.start and m.end <= b and (a, b) != (m.start, m.end) for a, b in spans)
+                       for m in own):
+            continue
+        places[k] = e
     for k, e in places.items():
         if e.kind is not PlaceKind.CITY:
             continue
