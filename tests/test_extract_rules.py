@@ -236,3 +236,15 @@ def test_probe_suzhou_nanjing_delta():
     assert has_fact(ex, "Li Na", "affiliatedWith", "China Academy of Information and Communications Technology")
     # Jiangsu appears only inside the alliance's name: no containment read from that sentence
     assert not any(r.rule == "reference-containment" and r.sentence == 7 for r in ex.relations)
+
+
+def test_probe_fujian_notice():
+    """A government notice: document number, title naming its issuer, numbered measures, signature."""
+    ex = extract(ingest_text((PROBES / "fujian-notice.txt").read_text(), name="fujian-notice.txt"))
+    assert not any("Zheng Ban" in n for n in names(ex, "Person"))  # "Min Zheng Ban [2021] No. 23"
+    assert has_fact(ex, "Notice of the General Office", "issuedBy",
+                    "General Office of the Fujian Provincial People's Government")
+    assert "Several Measures to Promote the Development of the Blockchain Industry" in names(ex, "Policy")
+    assert has_fact(ex, "Xiamen Blockchain Industrial Park", "hostedIn", "Xiamen Torch High-tech Zone")
+    assert has_fact(ex, "Chen Wei", "affiliatedWith", "Fujian Provincial People's Government")
+    assert has_fact(ex, "Meiya Pico", "hostedIn", "Fuzhou Blockchain Economic Comprehensive Experimental Zone")

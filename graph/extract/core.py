@@ -274,12 +274,26 @@ def _split_occurrences(table, ctx, c: Chunk, parts, s: Sentence) -> list[Occurre
     return [Occurrence(a_key, a_cls, c.start, c.end, s.index, c.text)]
 
 
+_TITLE_ISSUER = re.compile(
+    r"^(?:Notice|Circular|Opinions?|Decision|Reply|Announcement|Letter) of (?:the )?(?P<g>[A-Z].+?) on [A-Z]")
+
+
 def _nested(table: EntityTable, ctx: RelationContext, c: Chunk, key: str, s: Sentence) -> None:
     """Names inside a name: a leading place ("Hangzhou ..."), "Government of X", a park inside a title."""
     gz = gazetteer()
     words = c.text.split()
     cls = c.cls
     text = c.text
+    # "Notice of the General Office of the X People's Government on Issuing ...": the title names its issuer
+    m = _TITLE_ISSUER.match(text)
+    if cls is EntityClass.POLICY and m and head_class(m.group("g").split())[0] is EntityClass.GOVERNMENT:
+        g_text = m.group("g")
+        g_start = c.start + m.start("g")
+        g_key = table.add(EntityClass.GOVERNMENT, g_text, start=g_start, end=g_start + len(g_text),
+                          sentence=s.index)
+        ctx.relate(key, Predicate.ISSUED_BY, g_key, s, c.start, c.end, 0.85, "title-issuer")
+        _nested(table, ctx, Chunk(g_start, g_start + len(g_text), g_text, g_text.split(), EntityClass.GOVERNMENT,
+                                  None), g_key, s)
     # Government of / People's Government of X ; X Government ; X Management Committee
     m = re.match(r"^(?:[Tt]he )?(?:People['’]s )?Government of (?P<p>.+)$", text)
     if cls is EntityClass.GOVERNMENT and m:

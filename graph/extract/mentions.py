@@ -186,6 +186,9 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
             chunk.first_token, chunk.last_token = first, first + len(chunk_tokens) - 1
             nxt_i = chunk.last_token + 1
             later = sentence[chunk.end - offset :]
+            if _DOC_NUMBER.match(later):  # "Min Zheng Ban [2021] No. 23": a document number, not a name
+                i = end + 1
+                continue
             short = re.match(r"\s*\((?:hereinafter|hereafter)\s+(?:referred to as|called|abbreviated as|the)\s+"
                              r"[“\"'‘]([^”\"'’]{2,60})[”\"'’]\)", later)
             if short:
@@ -203,6 +206,9 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
         i = end + 1
     chunks.sort(key=lambda c: c.start)
     return chunks
+
+
+_DOC_NUMBER = re.compile(r"\s*[\[〔【(（]\s*(?:19|20)\d\d\s*[\]〕】)）]\s*(?:No\.?|Number|第)")
 
 
 def _is_place_only(tokens: list[Token], k: int) -> bool:
