@@ -248,3 +248,20 @@ def test_probe_fujian_notice():
     assert has_fact(ex, "Xiamen Blockchain Industrial Park", "hostedIn", "Xiamen Torch High-tech Zone")
     assert has_fact(ex, "Chen Wei", "affiliatedWith", "Fujian Provincial People's Government")
     assert has_fact(ex, "Meiya Pico", "hostedIn", "Fuzhou Blockchain Economic Comprehensive Experimental Zone")
+
+
+def test_probe_shaoxing_feature():
+    """A magazine-style feature: byline, 'home to', 'under the guidance of', 'X-based', leases 'among them'."""
+    ex = extract(ingest_text((PROBES / "shaoxing-feature.txt").read_text(), name="shaoxing-feature.txt"))
+    park = "Keqiao Blockchain Industrial Park"
+    assert "Sarah Lin" in names(ex, "Person")
+    assert has_fact(ex, park, "locatedIn", "Shaoxing")  # "Shaoxing, a city ..., is now home to the park"
+    assert has_fact(ex, park, "establishedBy", "Shaoxing Municipal Big Data Bureau")  # guidance, 55 chars later
+    assert has_fact(ex, park, "locatedIn", "Keqiao District")  # "The park is housed in ... in Keqiao District"
+    assert "Wanxiang Blockchain Labs" in names(ex, "Enterprise")  # not "Shanghai-based Wanxiang ..."
+    assert has_fact(ex, "Wanxiang Blockchain Labs", "locatedIn", "Shanghai")
+    assert has_fact(ex, "Wanxiang Blockchain Labs", "hostedIn", park)
+    assert has_fact(ex, "Hangzhou Qulian Technology", "hostedIn", park)
+    assert has_fact(ex, "Ma Jun", "affiliatedWith", park)
+    assert has_fact(ex, "Zhang Lei", "affiliatedWith", "Shaoxing")
+    assert has_fact(ex, "Liu Fang", "affiliatedWith", "Zhejiang University")

@@ -57,7 +57,9 @@ _PERSON_CONTEXT_AFTER = re.compile(r"^,\s+(?:the\s+|a\s+|an\s+)?(?:[a-z\-]+\s+){
                                    r"president|manager|founder|ceo|secretary|fellow|researcher|professor|"
                                    r"spokesperson|spokesman|mayor|governor|minister|analyst|economist)\b"
                                    r"|^\s+said\b")
-_PERSON_CONTEXT_BEFORE = re.compile(r"(?:\bsaid|\baccording to|\bEconomist|\bProfessor|\bDr\.?|\bMr\.?|\bMs\.?)\s+$")
+# ... or a byline: "By Sarah Lin" on a line of its own
+_PERSON_CONTEXT_BEFORE = re.compile(r"(?:\bsaid|\baccording to|\bEconomist|\bProfessor|\bDr\.?|\bMr\.?|\bMs\.?"
+                                    r"|^\s*(?:By|Reported by|Written by|Author:|Editor:))\s+$")
 
 
 def extract(doc: Document) -> Extraction:

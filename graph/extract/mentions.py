@@ -180,6 +180,14 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
         while chunk_tokens and chunk_tokens[-1].text == ",":
             chunk_tokens = chunk_tokens[:-1]
         chunk_tokens = _trim(chunk_tokens, i, tokens, lowercase_vocabulary)
+        based = _BASED.match(chunk_tokens[0].text) if len(chunk_tokens) > 1 else None
+        if based and gazetteer().lookup(based.group(1)):
+            # "the Shanghai-based Wanxiang Blockchain Labs": a place, then the name proper
+            t0 = chunk_tokens[0]
+            place = _make_chunk([Token(based.group(1), t0.start, t0.start + len(based.group(1)))], sentence, offset)
+            place.first_token = place.last_token = tokens.index(t0, i)
+            chunks.append(place)
+            chunk_tokens = chunk_tokens[1:]
         if chunk_tokens:
             first = tokens.index(chunk_tokens[0], i)
             chunk = _make_chunk(chunk_tokens, sentence, offset)
@@ -208,6 +216,7 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
     return chunks
 
 
+_BASED = re.compile(r"^([A-Z][A-Za-z'’]+)-based$")
 _DOC_NUMBER = re.compile(r"\s*[\[〔【(（]\s*(?:19|20)\d\d\s*[\]〕】)）]\s*(?:No\.?|Number|第)")
 
 

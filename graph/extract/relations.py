@@ -42,7 +42,8 @@ def LIST(*codes: str, name: str) -> str:
     e = E(*codes)
     # after the first item, a bare place is an apposition ("the Government of X, Wuhan,"), not a co-actor
     rest = E(*[c for c in codes if c != "PLC"]) if len(codes) > 1 and "PLC" in codes else e
-    return rf"(?P<{name}>{e}(?:{_SEP}{rest})*)"
+    # "A and the Shanghai-based B": a list item may carry its place
+    return rf"(?P<{name}>{e}(?:{_SEP}(?:{E('PLC')}-based )?{rest})*)"
 
 
 # an actor is not the object of a preposition ("headquartered in Hangzhou, opened ...")
@@ -57,7 +58,8 @@ EST_VERBS = (r"(?:launched|inaugurated|built|set up|established|created|founded|
              r"started|began building|broke ground on)")
 HOST_VERBS = (r"(?:settled|settle|settles|stationed|moved|move|moves|moving|relocated|relocate|relocates|"
               r"located|based|headquartered|registered|opened|open|opens|set up|sets up|inaugurated|landed|"
-              r"runs|run|established|sits|lies|operates|works|entered|enters|enter|joined|unveiled|launched)")
+              r"runs|run|established|sits|lies|operates|works|entered|enters|enter|joined|unveiled|launched|"
+              r"housed)")
 
 
 @dataclass
@@ -316,7 +318,7 @@ def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
          rf"launched|established|set up|founded|created|sponsored)(?: and (?:developed|operated|run|managed|built))?"
          rf"(?: (?:in|on) [^⟦.;,]{{1,20}}?)?\s+by (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.85,
          "established-passive"),
-        (rf"{E('PARK', name='o')}[^⟦.;]{{0,40}}?\b(?:under the (?:guidance|leadership|supervision|direction) of|"
+        (rf"{E('PARK', name='o')}[^⟦.;]{{0,60}}?\b(?:under the (?:guidance|leadership|supervision|direction) of|"
          rf"(?:is |was )?(?:guided|supervised|backed|sponsored) by) (?:the )?{LIST('GOV', 'ORG', name='s')}", 0.75,
          "established-guidance"),
         (rf"^{E('GOV', 'ORG', name='s')}(?:, which [^,]*,)?[^.;]*?\band (?:later |then |also )?"
@@ -376,7 +378,7 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
                 if ocls is EntityClass.PARK:
                     ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, 0.85, "hosted-verb")
                 elif re.search(r"\b(?:located|based|headquartered|registered|sits|lies|unveiled|inaugurated|"
-                               r"launched|opened)\b", m.group()):
+                               r"launched|opened|housed)\b", m.group()):
                     ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "located-verb")
     pat = (rf"{E('ENT', 'ORG', name='s')}, (?:a|an) [^⟦,.]{{0,60}}?\b(?:lab|laboratory|firm|company|start-up|startup|"
            rf"institute|centre|center|developer|maker|provider|unit|subsidiary|branch|think tank|association|"
@@ -407,7 +409,10 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
             for sk, _ in _keys(mk, m, "s"):
                 ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, conf, rule)
     m = re.search(rf"\b(?:signatories|tenants|residents|occupants|newcomers)\s+(?:include|including|are)\s+"
-                  rf"{LIST('ENT', 'ORG', name='s')}", t)
+                  rf"{LIST('ENT', 'ORG', name='s')}", t) or re.search(
+        rf"\b(?:companies|enterprises|firms|tenants|projects) (?:have |had |has )?(?:already )?(?:signed (?:leases|up|"
+        rf"contracts|agreements)|moved in|settled (?:in|there))[^⟦.;]{{0,40}}?,? (?:among them|including|such as) "
+        rf"(?:the )?{LIST('ENT', 'ORG', name='s')}", t)
     if m:
         park = ctx.table.recent(EntityClass.PARK)
         if park:
@@ -486,6 +491,19 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
             ctx.relate(prefix, Predicate.LOCATED_IN, ok, sent, a, b, 0.75, "prefix-place-in-province")
             continue
         ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.85, "x-in-place")
+    # "Shaoxing, a city in eastern Zhejiang, is now home to the X Park": the park is in that place
+    for m in re.finditer(rf"{E('PLC', name='o')}(?:, {GAP}{{0,90}}?,)? (?:is |has become |became )?(?:now |also )?"
+                         rf"home to (?:the )?{LIST('PARK', 'ENT', 'ORG', name='s')}", t):
+        a, b = mk.span(m)
+        (ok, _), = _keys(mk, m, "o")
+        for sk, _ in _keys(mk, m, "s"):
+            ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "place-home-to")
+    # "the Shanghai-based Wanxiang Blockchain Labs"
+    for m in re.finditer(rf"{E('PLC', name='o')}-based {E('ENT', 'ORG', 'PARK', 'GOV', name='s')}", t):
+        a, b = mk.span(m)
+        (ok, _), = _keys(mk, m, "o")
+        (sk, _), = _keys(mk, m, "s")
+        ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "place-based")
     # P's X
     for m in re.finditer(rf"{E('PLC', name='o')}['’]s {E('PLC', 'PARK', 'ORG', 'GOV', 'ENT', name='s')}", t):
         a, b = mk.span(m)
