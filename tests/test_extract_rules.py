@@ -265,3 +265,15 @@ def test_probe_shaoxing_feature():
     assert has_fact(ex, "Ma Jun", "affiliatedWith", park)
     assert has_fact(ex, "Zhang Lei", "affiliatedWith", "Shaoxing")
     assert has_fact(ex, "Liu Fang", "affiliatedWith", "Zhejiang University")
+
+
+def test_probe_chongqing_wire():
+    """A wire report: dateline agency, 'tenants includes', 'the commission' back to the named commission."""
+    ex = extract(ingest_text((PROBES / "chongqing-wire.txt").read_text(), name="chongqing-wire.txt"))
+    park = "Chongqing Liangjiang Blockchain Industrial Park"
+    assert "Xinhua" in names(ex, "Organization")
+    assert has_fact(ex, park, "locatedIn", "Liangjiang New Area")
+    assert has_fact(ex, park, "establishedBy", "Liangjiang New Area Management Committee")
+    for tenant in ("China Mobile", "Chongqing Rural Commercial Bank", "Ziguang Chain Technology"):
+        assert has_fact(ex, tenant, "hostedIn", park), tenant
+    assert has_fact(ex, "Wang Hong", "affiliatedWith", "Chongqing Municipal Economic and Information Commission")

@@ -33,6 +33,9 @@ _MEDIA_BEFORE = re.compile(
 _MEDIA_AFTER = re.compile(r"^[”\"]?\s+(?:learned|reported|found|said in a report|is an? (?:open )?\w*\s*"
                           r"(?:information |news |media )?(?:publishing )?(?:platform|outlet|website|newspaper|"
                           r"magazine|media))", re.IGNORECASE)
+# a wire dateline names its agency: "CHONGQING, Jan. 5 (Xinhua) --"
+_DATELINE_BEFORE = re.compile(r"^\s*[A-Z][A-Z '’\-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*\($")
+_DATELINE_AFTER = re.compile(r"^\)\s*(?:--|—|–|-)")
 _ENT_LIST_BEFORE = re.compile(
     r"(?:enterprises|companies|firms|giants|players|corporations|brands|tenants)\s+(?:such as|like|including)"
     r"\s+(?:[\w&’'.\- ]+,\s*)*$",
@@ -418,6 +421,8 @@ def _context_class(c: Chunk, before: str, after: str) -> EntityClass | None:
     if any(w[0].isdigit() for w in words):
         return None
     if _MEDIA_BEFORE.search(before) or _MEDIA_AFTER.match(after):
+        return EntityClass.ORGANIZATION
+    if _DATELINE_BEFORE.search(before) and _DATELINE_AFTER.match(after):  # "BEIJING, Jan. 5 (Xinhua) --"
         return EntityClass.ORGANIZATION
     if _ENT_LIST_BEFORE.search(before):
         return EntityClass.ENTERPRISE

@@ -408,7 +408,8 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
             (ok, _), = _keys(mk, m, "o")
             for sk, _ in _keys(mk, m, "s"):
                 ctx.relate(sk, Predicate.HOSTED_IN, ok, sent, a, b, conf, rule)
-    m = re.search(rf"\b(?:signatories|tenants|residents|occupants|newcomers)\s+(?:include|including|are)\s+"
+    m = re.search(rf"\b(?:signatories|tenants|residents|occupants|newcomers)\s+"
+                  rf"(?:include|includes|included|including|are)\s+"
                   rf"{LIST('ENT', 'ORG', name='s')}", t) or re.search(
         rf"\b(?:companies|enterprises|firms|tenants|projects) (?:have |had |has )?(?:already )?(?:signed (?:leases|up|"
         rf"contracts|agreements)|moved in|settled (?:in|there))[^⟦.;]{{0,40}}?,? (?:among them|including|such as) "
