@@ -277,3 +277,19 @@ def test_probe_chongqing_wire():
     for tenant in ("China Mobile", "Chongqing Rural Commercial Bank", "Ziguang Chain Technology"):
         assert has_fact(ex, tenant, "hostedIn", park), tenant
     assert has_fact(ex, "Wang Hong", "affiliatedWith", "Chongqing Municipal Economic and Information Commission")
+
+
+def test_short_park_reference_and_clause_boundary():
+    ex = run(
+        "The Hangzhou Xiaoshan Blockchain Industrial Park (杭州萧山区块链产业园) was launched by the Xiaoshan District "
+        "Government in 2020.\n\n"
+        "Companies such as Alibaba, NetEase and Tongdun Technology have set up offices in the Xiaoshan park.\n\n"
+        "The Ministry of Industry and Information Technology issued the “Guidance on Accelerating the Application of "
+        "Blockchain Technology” in 2021; the ministry also named the park a pilot base.\n"
+    )
+    park = "Hangzhou Xiaoshan Blockchain Industrial Park"
+    assert has_fact(ex, park, "establishedBy", "Xiaoshan District Government")
+    for company in ("Alibaba", "NetEase", "Tongdun Technology"):
+        assert has_fact(ex, company, "hostedIn", park), company  # "the Xiaoshan park"
+    # the guidance is in another clause than the park: it does not concern it
+    assert not has_fact(ex, "Guidance on Accelerating", "concerns", park)

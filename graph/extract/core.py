@@ -481,6 +481,8 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:the|its) (?P<owner>zone|park|area|base|district|city|county|province)['’]s "
                 r"(?P<head>management committee|administrative committee|government)\b", re.I), "owner-body"),
     (re.compile(r"\b(?:either|both) parks?\b", re.I), "park-pair"),
+    # "the Xiaoshan park": a park named earlier, by a word of its name
+    (re.compile(r"\b[Tt]he (?P<word>[A-Z][a-z'’]+) (?:park|zone|base|valley|hub|center|centre)\b"), "park-named"),
     (re.compile(r"\b(?:the|this|that) (?:industrial |blockchain |software |new )?park\b", re.I), "park"),
     (re.compile(r"\bthe (?:zone|base|valley|hub|incubator|cluster|centre|center)\b", re.I), "park-head"),
     (re.compile(r"\bthe (?:port|pilot|new|free trade|demonstration) (?:area|zone)\b", re.I), "park-area"),
@@ -558,6 +560,9 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
             if key:
                 return key, ()
         return table.recent(P.PARK), ()
+    if kind == "park-named":
+        word = m.group("word").lower()
+        return table.recent(P.PARK, where=lambda e: word in e.name.lower().split()), ()
     if kind == "park-pair":
         first = table.recent(P.PARK)
         second = table.recent(P.PARK, skip=1)

@@ -592,6 +592,8 @@ def _concerns(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
             any_policy = True
             continue
         if o.cls is EntityClass.PARK and current_policy is not None:
+            if ";" in ctx.doc.text[current_policy.end : o.start]:
+                continue  # another clause: "... issued the X in 2021; the MIIT also named the park ..."
             keys = (o.key, *o.extra_keys)
             for k in keys:
                 ctx.relate(current_policy.key, Predicate.CONCERNS, k, sent, current_policy.start, o.end, 0.7,
