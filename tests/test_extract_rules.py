@@ -293,3 +293,20 @@ def test_short_park_reference_and_clause_boundary():
         assert has_fact(ex, company, "hostedIn", park), company  # "the Xiaoshan park"
     # the guidance is in another clause than the park: it does not concern it
     assert not has_fact(ex, "Guidance on Accelerating", "concerns", park)
+
+
+def test_probe_chengdu_chongqing_belt():
+    """Translated-news style: quoted park names without a park head word, a place as the actor of 'it'."""
+    ex = extract(ingest_text((PROBES / "chengdu-chongqing-belt.txt").read_text(), name="chengdu-chongqing-belt.txt"))
+    assert {"Tianfu Chain Island", "Wuhou Blockchain Innovation Port"} <= names(ex, "IndustrialPark")
+    assert has_fact(ex, "Tianfu Chain Island", "establishedBy", "Chengdu Hi-tech Zone Management Committee")
+    # "Wuhou District of Chengdu City is not willing to lag behind. In 2022, it issued ...": the district's
+    # government, not the committee named two sentences before
+    assert has_fact(ex, "Wuhou District Measures", "issuedBy", "Wuhou District Government")
+    assert not has_fact(ex, "Wuhou District Measures", "issuedBy", "Management Committee")
+    assert has_fact(ex, "Wuhou District Measures", "concerns", "Wuhou Blockchain Innovation Port")
+    assert has_fact(ex, "document to support the construction", "issuedBy", "Sichuan Provincial Government")
+    assert has_fact(ex, "Yuzhong Blockchain Industrial Base", "establishedBy", "Chongqing Communications Design")
+    assert has_fact(ex, "Tencent Cloud", "hostedIn", "Yuzhong Blockchain Industrial Base")
+    assert has_fact(ex, "Xu Ming", "affiliatedWith", "Chongqing Blockchain Research Institute")
+    assert "Lianlian Finance" in names(ex, "Organization")

@@ -629,8 +629,39 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
     if kind == "it-park":
         return table.recent(P.PARK), ()
     if kind == "it-actor":
+        place = _place_subject_of_previous(table, ctx, s)
+        if place is not None:  # "Wuhou District ... is not willing to lag behind. In 2022, it issued ..."
+            return ctx.government_of(place, surface=None, sentence=s, start=start, end=start + len(m.group())), ()
         return table.recent({P.GOVERNMENT, P.ORGANIZATION, P.ENTERPRISE}), ()
     return None, ()
+
+
+def _place_subject_of_previous(table: EntityTable, ctx: RelationContext, s: Sentence) -> str | None:
+    """The place that opens the previous sentence as its subject, when that sentence names no other actor.
+
+    Why: translated news makes a place the actor ("Wuhou District of Chengdu City is not willing to
+    lag behind.") and then continues with "it issued ..."; the latest body named earlier is not meant.
+    """
+    if s.index == 0:
+        return None
+    prev = ctx.sentences[s.index - 1]
+    first: tuple[int, str] | None = None
+    for k in table.in_sentence.get(prev.index, ()):
+        e = table.entities.get(k)
+        if e is None:
+            continue
+        for m in e.mentions:
+            if m.sentence != prev.index:
+                continue
+            if e.cls in {EntityClass.GOVERNMENT, EntityClass.ORGANIZATION, EntityClass.ENTERPRISE,
+                         EntityClass.PERSON}:
+                return None
+            if first is None or m.start < first[0]:
+                first = (m.start, k)
+    if first is None or table.entities[first[1]].cls is not EntityClass.PLACE:
+        return None
+    opening = ctx.doc.text[prev.start : first[0]].strip().lower()
+    return first[1] if opening in {"", "the"} else None
 
 
 def _subject_place(table: EntityTable, ctx: RelationContext, s: Sentence) -> str | None:

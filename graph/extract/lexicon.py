@@ -811,7 +811,7 @@ def head_class(words: list[str]) -> tuple[EntityClass | None, PlaceKind | None]:
         return EntityClass.GOVERNMENT, None
     if head == "agency":
         return (EntityClass.ORGANIZATION, None) if before == "news" else (EntityClass.GOVERNMENT, None)
-    if head == "community":
+    if head in ("community", "island", "port"):  # "Tianfu Chain Island", "Wuhou Blockchain Innovation Port"
         return (EntityClass.PARK, None) if before in PARKISH_MODIFIERS else (None, None)
     if head in ("city", "town"):
         if before in PARKISH_MODIFIERS:
