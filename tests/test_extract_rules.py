@@ -310,3 +310,14 @@ def test_probe_chengdu_chongqing_belt():
     assert has_fact(ex, "Tencent Cloud", "hostedIn", "Yuzhong Blockchain Industrial Base")
     assert has_fact(ex, "Xu Ming", "affiliatedWith", "Chongqing Blockchain Research Institute")
     assert "Lianlian Finance" in names(ex, "Organization")
+
+
+def test_probe_park_people():
+    """People: a title before the name, 'X's chairman, P', 'founder and CEO of', 'an analyst at X'."""
+    ex = extract(ingest_text((PROBES / "park-people.txt").read_text(), name="park-people.txt"))
+    assert {"Tang Yi", "Zhan Ketuan", "Guo Xiaolin", "Peter Novak", "Ouyang Hui"} <= names(ex, "Person")
+    assert has_fact(ex, "Tang Yi", "affiliatedWith", "Nanjing University of Posts and Telecommunications")
+    assert has_fact(ex, "Zhan Ketuan", "affiliatedWith", "Bitmain")
+    assert "Bitmain" in names(ex, "Enterprise")
+    assert has_fact(ex, "Guo Xiaolin", "affiliatedWith", "Changzhou Lianxin Information Technology")
+    assert has_fact(ex, "Peter Novak", "affiliatedWith", "Gartner")

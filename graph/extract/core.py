@@ -36,6 +36,10 @@ _MEDIA_AFTER = re.compile(r"^[”\"]?\s+(?:learned|reported|found|said in a repo
 # a wire dateline names its agency: "CHONGQING, Jan. 5 (Xinhua) --"
 _DATELINE_BEFORE = re.compile(r"^\s*[A-Z][A-Z '’\-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*\($")
 _DATELINE_AFTER = re.compile(r"^\)\s*(?:--|—|–|-)")
+_EXEC_AFTER = re.compile(r"^['’]s\s+(?:chairman|chairwoman|ceo|founder|co-founder|president|chief executive)\b",
+                         re.IGNORECASE)
+_WORKS_AT_BEFORE = re.compile(r"\b(?:an?|the)\s+(?:senior\s+|chief\s+|principal\s+)?(?:analyst|researcher|economist|"
+                              r"scientist|engineer|consultant|partner)\s+(?:at|with)\s+$")
 _ENT_LIST_BEFORE = re.compile(
     r"(?:enterprises|companies|firms|giants|players|corporations|brands|tenants)\s+(?:such as|like|including)"
     r"\s+(?:[\w&’'.\- ]+,\s*)*$",
@@ -423,6 +427,10 @@ def _context_class(c: Chunk, before: str, after: str) -> EntityClass | None:
     if _MEDIA_BEFORE.search(before) or _MEDIA_AFTER.match(after):
         return EntityClass.ORGANIZATION
     if _DATELINE_BEFORE.search(before) and _DATELINE_AFTER.match(after):  # "BEIJING, Jan. 5 (Xinhua) --"
+        return EntityClass.ORGANIZATION
+    if _EXEC_AFTER.match(after):  # "Bitmain's chairman"
+        return EntityClass.ENTERPRISE
+    if _WORKS_AT_BEFORE.search(before):  # "an analyst at Gartner"
         return EntityClass.ORGANIZATION
     if _ENT_LIST_BEFORE.search(before):
         return EntityClass.ENTERPRISE

@@ -141,8 +141,8 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                 end = j = j + 1
                 continue
             if nxt.low in CONNECTORS and j + 2 < n:
-                if person_like([t.text for t in tokens[i : j + 1]]):
-                    break
+                if person_like(_untitled([t.text for t in tokens[i : j + 1]])):
+                    break  # "(Professor) Tang Yi of Nanjing University": a person, then the body
                 k = j + 2
                 if nxt.low in {"of", "for", "on"} and tokens[k].low == "the" and k + 1 < n:
                     k += 1
@@ -271,6 +271,13 @@ def _and_joins(tokens: list[Token], i: int, j: int, k: int, vocab: set[str] = fr
     ]):
         return False
     return not gazetteer().lookup(tokens[k].text) or len(right) > 1
+
+
+def _untitled(words: list[str]) -> list[str]:
+    """Words without leading titles ("Professor", "Dr.")."""
+    while words and words[0].lower().strip(".") in TITLE_WORDS:
+        words = words[1:]
+    return words
 
 
 def _trim(chunk: list[Token], i: int, tokens: list[Token], vocab: set[str]) -> list[Token]:

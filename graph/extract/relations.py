@@ -422,7 +422,8 @@ def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> N
                 ctx.relate(sk, Predicate.HOSTED_IN, park, sent, a, b, 0.6, "signatories")
 
 
-_ROLE = r"(?P<role>(?:[a-z][a-z\-]*\s+){0,5}?[a-z][a-z\-]*)"
+_ROLE_WORD = r"(?:[a-z][a-z\-]*|CEO|CTO|CFO|COO)"
+_ROLE = rf"(?P<role>(?:{_ROLE_WORD}\s+){{0,5}}?{_ROLE_WORD})"
 
 
 def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
@@ -431,7 +432,7 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
         (rf"{E('PER', name='p')},? (?:the |a |an )?{_ROLE} (?:of|at|for|with|in) (?:the )?{E(*targets, name='o')}"
          rf"(?: and (?:the |a |an )?(?P<role2>(?:[a-z][a-z\-]*\s+){{0,4}}?[a-z][a-z\-]*) (?:of|at|for) (?:the )?"
          rf"{E(*targets, name='o2')})?", 0.9, "person-role-of"),
-        (rf"{E('ORG', 'GOV', 'PARK', 'ENT', 'PLC', name='o')}['’]s {_ROLE} {E('PER', name='p')}", 0.85,
+        (rf"{E('ORG', 'GOV', 'PARK', 'ENT', 'PLC', name='o')}['’]s {_ROLE},? {E('PER', name='p')}", 0.85,
          "org-role-person"),
         (rf"{E('PER', name='p')} (?:of|from) (?:the )?{E('ORG', 'GOV', 'PARK', 'ENT', name='o')}", 0.8,
          "person-of"),
@@ -467,7 +468,7 @@ def _affiliation(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> No
 
 
 def _is_role(role: str | None) -> bool:
-    return bool(role) and any(w in ROLE_WORDS for w in re.split(r"[\s\-]+", role))
+    return bool(role) and any(w.lower() in ROLE_WORDS for w in re.split(r"[\s\-]+", role))
 
 
 def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
