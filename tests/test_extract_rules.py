@@ -321,3 +321,21 @@ def test_probe_park_people():
     assert "Bitmain" in names(ex, "Enterprise")
     assert has_fact(ex, "Guo Xiaolin", "affiliatedWith", "Changzhou Lianxin Information Technology")
     assert has_fact(ex, "Peter Novak", "affiliatedWith", "Gartner")
+
+
+def test_probe_hainan_guizhou_rules():
+    """Policies: an ordinal title, two issuers of a passive 'released by', three joint issuers, 'the plan names'."""
+    ex = extract(ingest_text((PROBES / "hainan-guizhou-rules.txt").read_text(), name="hainan-guizhou-rules.txt"))
+    fyp = "14th Five-Year Plan for the Development of the Digital Economy of Hainan Province"
+    assert fyp in names(ex, "Policy")
+    assert has_fact(ex, fyp, "issuedBy", "Hainan Provincial Department of Industry and Information Technology")
+    assert has_fact(ex, fyp, "issuedBy", "Hainan Provincial Development and Reform Commission")
+    assert has_fact(ex, fyp, "concerns", "Haikou Fuxing City Internet Innovation Park")
+    work_plan = "Guiyang Blockchain Development and Application Work Plan"
+    assert has_fact(ex, work_plan, "issuedBy", "Guiyang Municipal People's Government")  # "formulated"
+    assert has_fact(ex, work_plan, "concerns", "Guiyang Blockchain Innovation Incubation Center")
+    for body in ("Big Data Development Administration", "Department of Finance", "Department of Commerce"):
+        assert has_fact(ex, "Measures to Attract Blockchain Talent", "issuedBy", body), body
+    assert has_fact(ex, "Guiyang Blockchain Innovation Incubation Center", "establishedBy",
+                    "Gui'an New Area Management Committee")
+    assert has_fact(ex, "Guiyang Blockchain Innovation Incubation Center", "locatedIn", "Gui'an New Area")

@@ -365,7 +365,8 @@ def _quoted_spans(tokens: list[Token]) -> list[tuple[int, int]]:
 
 def _quoted_chunk(inner: list[Token]) -> Chunk | None:
     """A quoted title: a policy if it carries a policy noun, else a name if it is capitalised."""
-    if not inner or not is_name_word(inner[0].text):
+    ordinal = bool(inner) and re.fullmatch(r"\d+(?:st|nd|rd|th)", inner[0].text) is not None  # "14th Five-Year Plan"
+    if not inner or not (is_name_word(inner[0].text) or (ordinal and len(inner) > 1 and is_name_word(inner[1].text))):
         return None
     words = [t.text for t in inner]
     text_start, text_end = inner[0].start, inner[-1].end
