@@ -175,31 +175,63 @@ def _looks_binary(text: str) -> bool:
 
 
 class _TextExtractor(HTMLParser):
+    """Visible text by block; page furniture (menus, footers, forms) left out, and the article body
+    kept apart so a page with an <article> or <main> gives just its title and that body."""
+
     BLOCK: ClassVar[set[str]] = {
-        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title",
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title", "main",
+        "blockquote", "figcaption", "td",
     }
-    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template"}
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "nav", "footer", "aside", "form",
+                                "button", "select", "iframe", "svg"}
+    BODY: ClassVar[set[str]] = {"article", "main"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.title: list[str] = []
+        self.body: list[str] = []
         self._skip = 0
+        self._in_title = False
+        self._in_body = 0
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
+        if self._in_body:
+            self.body.append(text)
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self._skip += 1
         elif tag in self.BLOCK:
-            self.parts.append("\n\n")
+            self._add("\n\n")
+        if tag == "title":
+            self._in_title = True
+        if tag in self.BODY:
+            self._in_body += 1
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
             self._skip = max(0, self._skip - 1)
         elif tag in self.BLOCK:
-            self.parts.append("\n\n")
+            self._add("\n\n")
+        if tag == "title":
+            self._in_title = False
+        if tag in self.BODY:
+            self._in_body = max(0, self._in_body - 1)
 
     def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
+        if self._skip:
+            return
+        if self._in_title:
+            self.title.append(data)
+        self._add(data)
+
+    def text(self) -> str:
+        """The article body (with the page title above it) when the page marks one, else every block."""
+        if "".join(self.body).strip():
+            return "".join(self.title).strip() + "\n\n" + "".join(self.body)
+        return "".join(self.parts)
 
 
 def html_to_text(markup: str) -> str:
@@ -207,7 +239,7 @@ def html_to_text(markup: str) -> str:
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()
-    text = html.unescape("".join(parser.parts))
+    text = html.unescape(parser.text())
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text).strip() + "\n"
 

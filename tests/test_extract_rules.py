@@ -1,5 +1,5 @@
 """Extraction rules on text the rules were not tuned on: one short text per phenomenon the build issue
-names, plus three hand-written probe articles (tests/fixtures/probes/, fictional, not in the dev set).
+names, plus hand-written probe articles (tests/fixtures/probes/, fictional, not in the dev set).
 
 Each assertion names a fact a careful reader would annotate, so a rule that stops generalising fails here
 even while the dev-set scores stay high.
@@ -339,3 +339,12 @@ def test_probe_hainan_guizhou_rules():
     assert has_fact(ex, "Guiyang Blockchain Innovation Incubation Center", "establishedBy",
                     "Gui'an New Area Management Committee")
     assert has_fact(ex, "Guiyang Blockchain Innovation Incubation Center", "locatedIn", "Gui'an New Area")
+
+
+def test_it_was_built_by_after_a_park():
+    ex = run("The Xiamen Blockchain Industrial Park opened on Monday in Siming District. "
+             "It was built by the Siming District Government.\n\n"
+             "Meitu moved into the park in 2020. It was founded by Cai Wensheng.\n")
+    assert has_fact(ex, "Xiamen Blockchain Industrial Park", "establishedBy", "Siming District Government")
+    # "It" after a company is the company, not the park
+    assert not any(p == "establishedBy" and "Cai" in o for _, p, o in facts(ex))

@@ -169,3 +169,12 @@ def test_ingest_golden(path: Path, goldens) -> None:
             "chars": len(doc.text),
         },
     )
+
+
+def test_html_page_keeps_the_article_and_drops_page_furniture() -> None:
+    """A news page: menus, footer and scripts are not text of the article; the <article> body and title are."""
+    doc = ingest_file(Path(__file__).parent / "fixtures" / "probes" / "xiamen-page.html")
+    assert doc.text.startswith("Blockchain park opens in Xiamen | Tech News\n\n")
+    assert "The Xiamen Blockchain Industrial Park opened on Monday in Siming District." in doc.text
+    for furniture in ("Login", "Copyright", "Beijing Office", "Alibaba Cloud Park"):
+        assert furniture not in doc.text

@@ -510,6 +510,10 @@ _ANAPHORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b[Ii]t(?= (?:still |also |now |has |had |then |later |currently )*(?:houses|hosts|has absorbed|"
                 r"absorbed|attracted|is home to))"), "it-park"),
     (re.compile(r"(?<=runs )it\b|(?<=operates )it\b|(?<=manages )it\b"), "it-park"),
+    # "The X Park opened on Monday. It was built by the Y Government."
+    (re.compile(r"\b[Ii]t(?= (?:was|is|has been|had been) (?:jointly |also |first )?(?:built|launched|established|"
+                r"set up|developed|founded|created|opened|inaugurated|unveiled|operated|run|managed|co-built) "
+                r"(?:[^.;]{0,30}? )?by\b)"), "it-park-passive"),
     (re.compile(r"\b[Ii]t(?= (?:also |later |then |has |had |jointly )*(?:released|issued|published|launched|"
                 r"introduced|unveiled))"), "it-actor"),
 ]
@@ -634,6 +638,12 @@ def _resolve_anaphor(table: EntityTable, ctx: RelationContext, kind: str, m: re.
     if kind == "org-head":
         head = m.group("head").lower()
         return table.recent(P.ORGANIZATION, where=lambda e: head in e.name.lower()), ()
+    if kind == "it-park-passive":
+        park = table.recent(P.PARK)
+        # only when the park is the latest actor-like name: after a company, "It was founded by" is the company
+        if park and table.recent({P.PARK, P.ENTERPRISE, P.ORGANIZATION, P.POLICY}) == park:
+            return park, ()
+        return None, ()
     if kind == "it-park":
         return table.recent(P.PARK), ()
     if kind == "it-actor":
