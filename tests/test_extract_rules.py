@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.extract import extract
-from graph.ingest import ingest_text
+from graph.ingest import ingest_file, ingest_text
 from graph.model import Extraction
 
 PROBES = Path(__file__).parent / "fixtures" / "probes"
@@ -348,3 +348,14 @@ def test_it_was_built_by_after_a_park():
     assert has_fact(ex, "Xiamen Blockchain Industrial Park", "establishedBy", "Siming District Government")
     # "It" after a company is the company, not the park
     assert not any(p == "establishedBy" and "Cai" in o for _, p, o in facts(ex))
+
+
+def test_probe_markdown_list():
+    """A Markdown list: 'City: Park, ...' items, numbered items, 'home to N companies including X'."""
+    ex = extract(ingest_file(PROBES / "parks-to-watch.md"))
+    assert "Chain Observer" in names(ex, "Organization")  # "compiled by"
+    assert has_fact(ex, "Xixi Valley Blockchain Industrial Park", "locatedIn", "Hangzhou")
+    assert has_fact(ex, "Xixi Valley Blockchain Industrial Park", "establishedBy", "West Lake District Government")
+    assert has_fact(ex, "Ningbo Tuotu Technology", "hostedIn", "Ningbo Meishan Blockchain Industrial Park")
+    assert has_fact(ex, "Wuxi Blockchain Industrial Park", "establishedBy", "Wuxi High-tech Zone Management Committee")
+    assert has_fact(ex, "Suzhou Industrial Park Blockchain Base", "hostedIn", "Suzhou Industrial Park")

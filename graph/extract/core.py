@@ -26,7 +26,8 @@ __all__ = ["extract"]
 log = logging.getLogger(__name__)
 
 _MEDIA_BEFORE = re.compile(
-    r"(?:interview with|told|statistics of|reported by|reprint of an?|posted by:?|learned from|according to)"
+    r"(?:interview with|told|statistics of|reported by|reprint of an?|posted by:?|learned from|according to|"
+    r"compiled by|published by)"
     r"\s*(?:the\s+)?(?:incomplete\s+)?(?:statistics\s+of\s+)?[“\"]?$",
     re.IGNORECASE,
 )

@@ -393,10 +393,10 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
 
 def _host_passive(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
     pat = (rf"{E('PARK', name='o')}(?:, which [^,]*,)?{GAP}{{0,40}}?\b(?:has |have |had |now |still |also )*"
-           rf"(?:absorbed|attracted|houses|hosts|is home to|gathered|brought in|lured|welcomed)\b[^⟦.;]{{0,80}}?"
+           rf"(?:absorbed|attracted|houses|hosts|(?:is )?home to|gathered|brought in|lured|welcomed)\b[^⟦.;]{{0,80}}?"
            rf"{LIST('ENT', 'ORG', name='s')}")
     coordinated = (rf"^(?:The |the )?{E('PARK', name='o')}[^.;]*?\band (?:has |have |had |now |still |also )*"
-                   rf"(?:absorbed|attracted|houses|hosts|is home to|gathered|brought in|lured|welcomed)\b"
+                   rf"(?:absorbed|attracted|houses|hosts|(?:is )?home to|gathered|brought in|lured|welcomed)\b"
                    rf"[^⟦.;]{{0,80}}?{LIST('ENT', 'ORG', name='s')}")
     # "30 projects entered the park, including A and B": the listed companies are in the park
     entered = (rf"\b(?:entered|moved into|settled in|stationed in|signed agreements to settle in|joined)\s+"
@@ -500,6 +500,13 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
         (ok, _), = _keys(mk, m, "o")
         for sk, _ in _keys(mk, m, "s"):
             ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "place-home-to")
+    # a list item "Hangzhou: Xixi Valley Blockchain Industrial Park, launched ..."
+    m = re.match(rf"^\s*(?:\d+\.\s*)?{E('PLC', name='o')}\s*[:：]\s*(?:the )?{LIST('PARK', name='s')}", t)
+    if m:
+        a, b = mk.span(m)
+        (ok, _), = _keys(mk, m, "o")
+        for sk, _ in _keys(mk, m, "s"):
+            ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.75, "place-label-item")
     # "the Shanghai-based Wanxiang Blockchain Labs"
     for m in re.finditer(rf"{E('PLC', name='o')}-based {E('ENT', 'ORG', 'PARK', 'GOV', name='s')}", t):
         a, b = mk.span(m)
