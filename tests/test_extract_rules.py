@@ -359,3 +359,17 @@ def test_probe_markdown_list():
     assert has_fact(ex, "Ningbo Tuotu Technology", "hostedIn", "Ningbo Meishan Blockchain Industrial Park")
     assert has_fact(ex, "Wuxi Blockchain Industrial Park", "establishedBy", "Wuxi High-tech Zone Management Committee")
     assert has_fact(ex, "Suzhou Industrial Park Blockchain Base", "hostedIn", "Suzhou Industrial Park")
+
+
+def test_probe_development_zones():
+    """Industrial parks beyond blockchain: development areas, a zone inside a free trade zone, appositions."""
+    ex = extract(ingest_text((PROBES / "development-zones.txt").read_text(), name="development-zones.txt"))
+    teda = "Tianjin Economic-Technological Development Area"
+    assert has_fact(ex, "Motorola", "hostedIn", teda)  # "enterprises, including Motorola and Samsung"
+    assert has_fact(ex, "Samsung", "hostedIn", teda)
+    assert has_fact(ex, "Lingang Special Area", "hostedIn", "China (Shanghai) Pilot Free Trade Zone")
+    assert has_fact(ex, "Lingang Special Area", "establishedBy", "State Council")
+    assert not has_fact(ex, "Pilot Free Trade Zone", "establishedBy", "State Council")
+    assert has_fact(ex, "SMIC", "hostedIn", "Zhangjiang Hi-Tech Park")
+    assert has_fact(ex, "Zhangjiang Hi-Tech Park", "locatedIn", "Pudong New Area")
+    assert has_fact(ex, "Kunshan Economic and Technological Development Zone", "locatedIn", "Jiangsu")

@@ -42,8 +42,8 @@ _EXEC_AFTER = re.compile(r"^['’]s\s+(?:chairman|chairwoman|ceo|founder|co-foun
 _WORKS_AT_BEFORE = re.compile(r"\b(?:an?|the)\s+(?:senior\s+|chief\s+|principal\s+)?(?:analyst|researcher|economist|"
                               r"scientist|engineer|consultant|partner)\s+(?:at|with)\s+$")
 _ENT_LIST_BEFORE = re.compile(
-    r"(?:enterprises|companies|firms|giants|players|corporations|brands|tenants)\s+(?:such as|like|including)"
-    r"\s+(?:[\w&’'.\- ]+,\s*)*$",
+    r"(?:enterprises|companies|firms|giants|players|corporations|brands|tenants),?\s+(?:such as|like|including|"
+    r"among them)\s+(?:[\w&’'.\- ]+,\s*)*(?:[\w&’'.\- ]+\s+and\s+)?$",
     re.IGNORECASE,
 )
 _ENT_VERB_AFTER = re.compile(
@@ -136,13 +136,16 @@ def _parts(c: Chunk) -> list[tuple[EntityClass, str, PlaceKind | None]]:
     """A chunk as one or two names: "X Center of Y Institute" and "X District of Y City" are two."""
     assert c.cls is not None
     text = c.text
-    m = re.match(r"^(?P<a>.+?) of (?P<b>[A-Z].+)$", text)
+    m = re.match(r"^(?P<a>.+?) of (?:the )?(?P<b>[A-Z].+)$", text)
     if m and not c.quoted:
         a, b = m.group("a"), m.group("b")
         a_cls, a_kind = head_class(a.split())
         b_cls, b_kind = _class_of(b)
         if a_cls is EntityClass.PLACE and b_cls is EntityClass.PLACE:
             return [(EntityClass.PLACE, a, a_kind), (EntityClass.PLACE, b, b_kind)]
+        if a_cls is EntityClass.PARK and b_cls is EntityClass.PARK and len(a.split()) > 1:
+            # "Lingang Special Area of the China (Shanghai) Pilot Free Trade Zone": a park inside a park
+            return [(a_cls, a, None), (b_cls, b, None)]
         if (
             a_cls in {EntityClass.ORGANIZATION, EntityClass.PARK}
             and b_cls in {EntityClass.ORGANIZATION, EntityClass.ENTERPRISE}
@@ -269,7 +272,7 @@ def _known_as(table: EntityTable, text: str, occs: list[Occurrence]) -> None:
 def _split_occurrences(table, ctx, c: Chunk, parts, s: Sentence) -> list[Occurrence]:
     (a_cls, a_text, a_kind), (b_cls, b_text, b_kind) = parts
     a_start, a_end = c.start, c.start + len(a_text)
-    b_start = c.start + c.text.index(" of " + b_text) + 4
+    b_start = c.start + len(c.text) - len(b_text)  # b runs to the end of the chunk
     b_end = b_start + len(b_text)
     a_key = table.add(a_cls, a_text, start=a_start, end=a_end, sentence=s.index, kind=a_kind)
     table.add_alias(a_key, c.text)
@@ -280,6 +283,8 @@ def _split_occurrences(table, ctx, c: Chunk, parts, s: Sentence) -> list[Occurre
         return [Occurrence(a_key, a_cls, a_start, a_end, s.index, a_text),
                 Occurrence(b_key, b_cls, b_start, b_end, s.index, b_text)]
     _nested(table, ctx, Chunk(b_start, b_end, b_text, b_text.split(), b_cls, b_kind), b_key, s)
+    if a_cls is EntityClass.PARK and b_cls is EntityClass.PARK:
+        ctx.relate(a_key, Predicate.HOSTED_IN, b_key, s, c.start, c.end, 0.85, "park-of-park")
     # "X Center of Y Institute" is one actor in the sentence: the unit; the parent is nested.
     return [Occurrence(a_key, a_cls, c.start, c.end, s.index, c.text)]
 

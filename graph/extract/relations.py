@@ -380,9 +380,10 @@ def _host(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
                 elif re.search(r"\b(?:located|based|headquartered|registered|sits|lies|unveiled|inaugurated|"
                                r"launched|opened|housed)\b", m.group()):
                     ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.8, "located-verb")
-    pat = (rf"{E('ENT', 'ORG', name='s')}, (?:a|an) [^⟦,.]{{0,60}}?\b(?:lab|laboratory|firm|company|start-up|startup|"
-           rf"institute|centre|center|developer|maker|provider|unit|subsidiary|branch|think tank|association|"
-           rf"enterprise)\s+(?:in|at|inside|based in|located in)\s+(?:the )?{E('PARK', 'PLC', name='o')}")
+    pat = (rf"{E('ENT', 'ORG', 'PARK', name='s')}, (?:a|an|the) [^⟦,.]{{0,60}}?\b(?:lab|laboratory|firm|company|"
+           rf"start-up|startup|institute|centre|center|developer|maker|provider|unit|subsidiary|branch|think tank|"
+           rf"association|enterprise|zone|park|base|cluster|hub|area)\s+(?:in|at|inside|based in|located in)\s+"
+           rf"(?:the )?{E('PARK', 'PLC', name='o')}")
     for m in re.finditer(pat, t):
         a, b = mk.span(m)
         (sk, _), = _keys(mk, m, "s")
