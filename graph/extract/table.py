@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graph.model import Entity, Mention
 from graph.vocab import EntityClass, PlaceKind
@@ -24,8 +25,12 @@ _GENERIC_BY_CLASS = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def norm_text(text: str) -> str:
-    """Lowercase ASCII-ish form for alias lookup (quotes, apostrophes and punctuation folded)."""
+    """Lowercase ASCII-ish form for alias lookup (quotes, apostrophes and punctuation folded).
+
+    Cached: alias lookups normalise the same names over and over (by_prefix scans every entity name).
+    """
     s = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     s = re.sub(r"'s\b", "", s)
     s = re.sub(r"[^\w\s-]", " ", s)
