@@ -373,3 +373,10 @@ def test_probe_development_zones():
     assert has_fact(ex, "SMIC", "hostedIn", "Zhangjiang Hi-Tech Park")
     assert has_fact(ex, "Zhangjiang Hi-Tech Park", "locatedIn", "Pudong New Area")
     assert has_fact(ex, "Kunshan Economic and Technological Development Zone", "locatedIn", "Jiangsu")
+
+
+def test_landmark_after_home_to_the():
+    ex = run("Beijing's Haidian District, home to the Summer Palace, hosts the Zhongguancun Blockchain Hub.\n\n"
+             "The Summer Palace Digital Culture Park opened in 2021.\n")
+    assert "Summer Palace" in names(ex, "Place")  # not read as the park named later
+    assert has_fact(ex, "Summer Palace", "locatedIn", "Haidian District")

@@ -37,6 +37,7 @@ _MEDIA_AFTER = re.compile(r"^[”\"]?\s+(?:learned|reported|found|said in a repo
 # a wire dateline names its agency: "CHONGQING, Jan. 5 (Xinhua) --"
 _DATELINE_BEFORE = re.compile(r"^\s*[A-Z][A-Z '’\-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*\($")
 _DATELINE_AFTER = re.compile(r"^\)\s*(?:--|—|–|-)")
+_LANDMARK_BEFORE = re.compile(r"\b(?:District|County|City|Province|New Area|Town|Village)['’]?,? home to the\s+$")
 _EXEC_AFTER = re.compile(r"^['’]s\s+(?:chairman|chairwoman|ceo|founder|co-founder|president|chief executive)\b",
                          re.IGNORECASE)
 _WORKS_AT_BEFORE = re.compile(r"\b(?:an?|the)\s+(?:senior\s+|chief\s+|principal\s+)?(?:analyst|researcher|economist|"
@@ -175,6 +176,8 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
         after = text[c.end : min(s.end, c.end + 100)]
         cls, kind = c.cls, c.kind
         key: str | None = None
+        if cls is None and _LANDMARK_BEFORE.search(before) and len(c.words) <= 3:
+            cls = EntityClass.PLACE  # "Huangpu District, home to the Bund": a landmark, not "the Bund ... Hub"
         if cls is None:
             key = _resolve_unknown(table, c, before, after)
             if key is None:

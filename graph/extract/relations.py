@@ -495,8 +495,8 @@ def _located(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None:
             continue
         ctx.relate(sk, Predicate.LOCATED_IN, ok, sent, a, b, 0.85, "x-in-place")
     # "Shaoxing, a city in eastern Zhejiang, is now home to the X Park": the park is in that place
-    for m in re.finditer(rf"{E('PLC', name='o')}(?:, {GAP}{{0,90}}?,)? (?:is |has become |became )?(?:now |also )?"
-                         rf"home to (?:the )?{LIST('PARK', 'ENT', 'ORG', name='s')}", t):
+    for m in re.finditer(rf"{E('PLC', name='o')}(?:, {GAP}{{0,90}}?,)?,? (?:is |has become |became )?(?:now |also )?"
+                         rf"home to (?:the )?{LIST('PARK', 'ENT', 'ORG', 'PLC', name='s')}", t):
         a, b = mk.span(m)
         (ok, _), = _keys(mk, m, "o")
         for sk, _ in _keys(mk, m, "s"):
