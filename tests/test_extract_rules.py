@@ -380,3 +380,13 @@ def test_landmark_after_home_to_the():
              "The Summer Palace Digital Culture Park opened in 2021.\n")
     assert "Summer Palace" in names(ex, "Place")  # not read as the park named later
     assert has_fact(ex, "Summer Palace", "locatedIn", "Haidian District")
+
+
+def test_reports_and_directional_regions_are_not_entities():
+    ex = run("According to the China Blockchain Industry Development Survey (2021), Huawei will open a centre for "
+             "central China in the Wuhan Blockchain Valley.\n\n"
+             "Xi'an, capital of northwest China's Shaanxi Province, hosts the Silk Road Chain Park.\n")
+    assert not any("Survey" in n for cls in ("Organization", "Enterprise", "GovernmentBody") for n in names(ex, cls))
+    china = [e for e in ex.entities.values() if e.name == "China"]
+    # only the possessive names the country; "central China" is a broad region
+    assert len(china) == 1 and {m.sentence for m in china[0].mentions} == {1}

@@ -37,6 +37,9 @@ _MEDIA_AFTER = re.compile(r"^[”\"]?\s+(?:learned|reported|found|said in a repo
 # a wire dateline names its agency: "CHONGQING, Jan. 5 (Xinhua) --"
 _DATELINE_BEFORE = re.compile(r"^\s*[A-Z][A-Z '’\-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*\($")
 _DATELINE_AFTER = re.compile(r"^\)\s*(?:--|—|–|-)")
+_DIRECTION_BEFORE = re.compile(r"\b(?:central|eastern|western|northern|southern|north|south|east|west|"
+                               r"north-?east(?:ern)?|north-?west(?:ern)?|south-?east(?:ern)?|south-?west(?:ern)?)\s+$")
+_REPORT_HEAD = re.compile(r"^(?:Report|Survey|Census|Index|Whitepaper|Yearbook|Ranking|Study)$")
 _LANDMARK_BEFORE = re.compile(r"\b(?:District|County|City|Province|New Area|Town|Village)['’]?,? home to the\s+$")
 _EXEC_AFTER = re.compile(r"^['’]s\s+(?:chairman|chairwoman|ceo|founder|co-founder|president|chief executive)\b",
                          re.IGNORECASE)
@@ -176,6 +179,12 @@ def _occurrences(table: EntityTable, ctx: RelationContext, s: Sentence, chunks: 
         after = text[c.end : min(s.end, c.end + 100)]
         cls, kind = c.cls, c.kind
         key: str | None = None
+        if cls is EntityClass.PLACE and kind is PlaceKind.COUNTRY and _DIRECTION_BEFORE.search(before) \
+                and not re.match(r"^['’]s\b", after):
+            # "central China", "western China": a broad region; but "northwest China's Shaanxi" names the country
+            continue
+        if cls is None and _REPORT_HEAD.match(c.words[-1] if c.words else ""):
+            continue  # "China Blockchain Enterprise Development Census Report": a publication, not a body
         if cls is None and _LANDMARK_BEFORE.search(before) and len(c.words) <= 3:
             cls = EntityClass.PLACE  # "Huangpu District, home to the Bund": a landmark, not "the Bund ... Hub"
         if cls is None:
