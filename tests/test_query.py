@@ -220,3 +220,14 @@ def test_query_files_live_where_paths_says():
     from graph.paths import QUERIES_DIR
 
     assert {p.stem for p in Path(QUERIES_DIR).glob("*.rq")} == set(QUERIES)
+
+
+def test_a_query_with_from_reads_the_graph_it_names(store):
+    """The merged default graph is only a default: FROM <links> counts the links graph alone."""
+    links = "<https://w3id.org/parkgraph/graph/links>"
+    in_graph = run_sparql(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {links} {{ ?s ?p ?o }} }} ORDER BY ?n")
+    with_from = run_sparql(store, f"SELECT (COUNT(*) AS ?n) FROM {links} WHERE {{ ?s ?p ?o }} ORDER BY ?n")
+    everything = run_sparql(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } ORDER BY ?n")
+    n = in_graph.rows[0]["n"].toPython()
+    assert n > 0
+    assert with_from.rows[0]["n"].toPython() == n < everything.rows[0]["n"].toPython()
