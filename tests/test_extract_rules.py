@@ -390,3 +390,16 @@ def test_reports_and_directional_regions_are_not_entities():
     china = [e for e in ex.entities.values() if e.name == "China"]
     # only the possessive names the country; "central China" is a broad region
     assert len(china) == 1 and {m.sentence for m in china[0].mentions} == {1}
+
+
+def test_probe_shenyang_sino_german():
+    """A manufacturing park: bracketed city in the name, 'the park's largest tenant', 'administered by'."""
+    ex = extract(ingest_text((PROBES / "shenyang-sino-german.txt").read_text(), name="shenyang-sino-german.txt"))
+    park = "Sino-German (Shenyang) High-end Equipment Manufacturing Industrial Park"
+    assert has_fact(ex, park, "locatedIn", "Shenyang")
+    assert has_fact(ex, "BMW Brilliance Automotive", "hostedIn", park)
+    assert has_fact(ex, "Siemens", "hostedIn", park)
+    assert has_fact(ex, park, "establishedBy",
+                    "Shenyang Economic and Technological Development Zone Management Committee")
+    assert has_fact(ex, "Opinions on Supporting the High-quality Development", "issuedBy",
+                    "Liaoning Provincial People's Government")

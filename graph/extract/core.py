@@ -57,7 +57,8 @@ _ENT_VERB_AFTER = re.compile(
 )
 _ENT_APPOSITIVE = re.compile(
     r"^,\s+(?:a|an)\s+[^,.;]{0,60}?\b(?:start-up|startup|firm|company|enterprise|developer|maker|provider|giant|"
-    r"group|bank|platform|unicorn|supplier|manufacturer|operator|conglomerate)\b|^,\s+which is headquartered",
+    r"group|bank|platform|unicorn|supplier|manufacturer|operator|conglomerate)\b|^,\s+which is headquartered"
+    r"|^,\s+the (?:park|zone|base)['’]s (?:largest |biggest |first |main |anchor |newest )?(?:tenant|investor)\b",
     re.IGNORECASE,
 )
 _ORG_APPOSITIVE = re.compile(
@@ -400,6 +401,11 @@ def _leading_place(words: list[str]) -> tuple[str, PlaceKind] | None:
         inner = [w.strip("()") for w in words[1:]]
         found = _leading_place(inner)
         return found if found and found[1] is not PlaceKind.COUNTRY else None
+    if len(words) > 2 and words[1].startswith("(") and words[1].endswith(")"):
+        # "Sino-German (Shenyang) ... Park": the bracketed place after a first word
+        found = _leading_place([words[1].strip("()"), *words[2:]])
+        if found and found[1] in {PlaceKind.CITY, PlaceKind.PROVINCE}:
+            return found
     gz = gazetteer()
     for n in (3, 2, 1):
         if len(words) <= n:

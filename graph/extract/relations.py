@@ -314,7 +314,8 @@ def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
          rf"\b(?:jointly |also |has |had |"
          rf"have |first )*{EST_VERBS}\b[^⟦.;]{{0,25}}?{LIST('PARK', name='o')}", 0.85, "established-active"),
         (rf"{LIST('PARK', name='o')}(?:, (?:also known as|known as) [^,]*,)?{GAP}{{0,60}}?\b(?:is |was |will be |"
-         rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|built|co-built|guided|led|"
+         rf"to be |being |are |were )?(?:jointly )?(?:developed|operated|run|managed|administered|built|co-built|"
+         rf"guided|led|"
          rf"launched|established|set up|founded|created|sponsored)(?: and (?:developed|operated|run|managed|built))?"
          rf"(?: (?:in|on) [^⟦.;,]{{1,20}}?)?\s+by (?:the )?{LIST('GOV', 'ORG', 'PLC', name='s')}", 0.85,
          "established-passive"),
@@ -335,6 +336,14 @@ def _establish(ctx: RelationContext, sent: Sentence, mk: Masked, t: str) -> None
                 _place_actor_alias(ctx, actor, sk, scls, mk, m, "s")
                 for ok, _ in _keys(mk, m, "o"):
                     ctx.relate(ok, Predicate.ESTABLISHED_BY, actor, sent, a, b, conf, rule)
+    # "BMW Brilliance, the park's largest tenant, ...": the company is in the park just named
+    for m in re.finditer(rf"{E('ENT', 'ORG', name='s')}, the (?:park|zone|base)['’]s (?:largest |biggest |first |"
+                         rf"main |anchor |newest )?(?:tenant|investor|resident)\b", t):
+        park = ctx.table.recent(EntityClass.PARK)
+        if park:
+            a, b = mk.span(m)
+            (sk, _), = _keys(mk, m, "s")
+            ctx.relate(sk, Predicate.HOSTED_IN, park, sent, a, b, 0.75, "park-tenant-apposition")
     # "Its management committee, the X Committee, ..." -> the park just described is run by X
     m = re.match(rf"^Its (?:management|administrative) committee, (?:the )?{E('GOV', name='s')}", t)
     if m:
