@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _DEFAULT = ox.DefaultGraph()
 _INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+_LAYOUT = "merged-v2"  # the default graph holds every named graph's triples once, the inferred graph's too
 
 GRAPH_FILE = "graph.trig"
 STORE_DIR = "store"
@@ -80,6 +81,20 @@ def to_rdflib(term) -> Node | None:
     raise StoreError(f"unsupported term {term!r}")
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_GRAPH_TAIL = re.compile(rb" <([^<>\s]*)> \.\n")
+
+
+def _as_parsed(term) -> Node:
+    """A pyoxigraph term as rdflib's parsers give it: a simple literal stays plain (to_rdflib types it
+    xsd:string, which rdflib does not equate with the plain literal a parsed file holds)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal) and not term.language and term.datatype.value == _XSD_STRING:
+        return Literal(term.value)
+    return to_rdflib(term)
+
+
 def to_oxigraph(term: Node | str):
     """Convert an rdflib term (or an IRI string) to pyoxigraph, for parameter bindings."""
     if isinstance(term, str) and not isinstance(term, (URIRef, Literal, BNode)):
@@ -101,10 +116,11 @@ class Store:
     """An embedded pyoxigraph store: one named graph per document (and meta, ontology, links, inferred).
 
     The default graph is a merged view kept by every write method: each triple of the named graphs
-    once, the inferred graph excepted. Why: the same entity is typed and labelled in every document
+    once (the inferred graph's too). Why: the same entity is typed and labelled in every document
     that names it, and a union default graph returns a triple once per graph that holds it, which
-    multiplied rows and slowed the canned queries about 6x at 100k triples. Queries see the merged
-    view plus, by default, the inferred graph (`include_inferred`); GRAPH ?g still reaches each
+    multiplied rows and slowed the canned queries about 6x at 100k triples; one graph rather than
+    "view + inferred" also spares the engine a union on every pattern. `include_inferred=False`
+    falls back to the union of the other named graphs (slower, rare). GRAPH ?g still reaches each
     document's own graph for provenance.
     """
 
@@ -134,9 +150,10 @@ class Store:
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED say which graphs it reads
             run = self._store.query
         else:
-            run = partial(self._store.query, default_graph=_default_graphs(include_inferred))
-            if not include_inferred:  # GRAPH ?g must not reach it either
-                run = partial(run, named_graphs=[g for g in self._store.named_graphs() if g != _INFERRED])
+            run = partial(self._store.query, default_graph=_DEFAULT)
+            if not include_inferred:  # the other named graphs as a union; GRAPH ?g must not reach it either
+                others = [g for g in self._store.named_graphs() if g != _INFERRED]
+                run = partial(self._store.query, default_graph=others, named_graphs=others)
         try:
             try:
                 result = run(sparql, substitutions=subs or None)
@@ -186,7 +203,7 @@ class Store:
             if has_dataset_clause(sparql):
                 result = self._store.query(sparql)
             else:
-                result = self._store.query(sparql, default_graph=_default_graphs(True))
+                result = self._store.query(sparql, default_graph=_DEFAULT)
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
@@ -216,20 +233,20 @@ class Store:
         """Recompute the merged default graph from the named graphs (after a bulk load or an update)."""
         self._store.clear_graph(ox.DefaultGraph())
         self._store.update(
-            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}")
+            "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
     def _merge(self, quads: list[ox.Quad]) -> None:
-        """Add the triples of named-graph quads to the merged view (the inferred graph stays out)."""
-        self._store.extend([ox.Quad(q.subject, q.predicate, q.object) for q in quads if q.graph_name != _INFERRED])
+        """Add the triples of named-graph quads to the merged view."""
+        self._store.extend([ox.Quad(q.subject, q.predicate, q.object) for q in quads if q.graph_name != _DEFAULT])
 
     def _unmerge(self, quads: list[ox.Quad]) -> None:
         """Remove from the merged view the triples of `quads` (about to be deleted) held by no other graph."""
         leaving: dict[tuple, set] = {}
         for q in quads:
-            if q.graph_name not in (_INFERRED, _DEFAULT):
+            if q.graph_name != _DEFAULT:
                 leaving.setdefault((q.subject, q.predicate, q.object), set()).add(q.graph_name)
         for (s, p, o), graphs in leaving.items():
-            held = {q.graph_name for q in self._store.quads_for_pattern(s, p, o, None)} - {_DEFAULT, _INFERRED}
+            held = {q.graph_name for q in self._store.quads_for_pattern(s, p, o, None)} - {_DEFAULT}
             if held <= graphs:
                 self._store.remove(ox.Quad(s, p, o))
 
@@ -241,10 +258,13 @@ class Store:
         more than extraction itself at 1,000 documents. The merged default graph is never
         returned: every triple comes with the named graph that holds it.
         """
+        if isinstance(pattern[0], Literal) or (pattern[1] is not None and not isinstance(pattern[1], URIRef)):
+            return  # rdflib finds nothing for a literal subject or a predicate that is not an IRI
         s, p, o, g = (None if t is None else to_oxigraph(URIRef(t) if i == 3 else t) for i, t in enumerate(pattern))
         for q in self._store.quads_for_pattern(s, p, o, g):
             if q.graph_name != _DEFAULT:
-                yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), URIRef(q.graph_name.value)
+                yield (_as_parsed(q.subject), URIRef(q.predicate.value), _as_parsed(q.object),
+                       URIRef(q.graph_name.value))
 
     def graphs(self) -> set[str]:
         """IRIs of the named graphs in the store."""
@@ -280,6 +300,26 @@ class Store:
         self._store.extend(quads)
         self._merge(quads)
 
+    def put_graph_sorted(self, graph: str, data: bytes, *, media_type: str = "text/turtle") -> None:
+        """put_graph, adding the graph's quads in sorted order (same canonical blank-node labels).
+
+        Why: an in-memory store lists quads in the order they were added, and the build writes
+        graph.trig from one; parse order and the parser's random blank-node labels must not reach
+        the file, or two builds of the same input would differ in bytes.
+
+        Raises:
+            StoreError: `data` does not parse.
+        """
+        scratch = Store(ox.Store(), location="(scratch)")
+        scratch.put_graph(graph, data, media_type=media_type)
+        g = ox.NamedNode(graph)
+        quads = sorted(scratch._store.quads_for_pattern(None, None, None, g), key=str)
+        if self._store.contains_named_graph(g):
+            self._unmerge(list(self._store.quads_for_pattern(None, None, None, g)))
+            self._store.remove_graph(g)
+        self._store.extend(quads)
+        self._merge(quads)
+
     def get_graph(self, graph: str) -> bytes:
         """The triples of one named graph as N-Triples (empty when the graph does not exist)."""
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
@@ -309,8 +349,7 @@ class Store:
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"cannot parse N-Quads ({exc})") from exc
         named = [q for q in quads if q.graph_name != _DEFAULT]
-        self._store.bulk_extend(named + [ox.Quad(q.subject, q.predicate, q.object) for q in quads
-                                         if q.graph_name != _INFERRED])
+        self._store.bulk_extend(named + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
 
     def load_graphs(self, data: bytes, graphs: Iterable[str]) -> None:
         """Bulk-load N-Quads whose every line is in one of `graphs`, and their triples into the merged view.
@@ -324,12 +363,14 @@ class Store:
         Raises:
             StoreError: `data` does not parse, or a line lies in a graph not in `graphs`.
         """
-        names = [str(g) for g in graphs]
-        if str(INFERRED_GRAPH) in names:
+        names = {str(g).encode() for g in graphs}
+        if str(INFERRED_GRAPH).encode() in names:
             raise StoreError("load_graphs: the inferred graph is not part of the merged view; use put_graph")
-        triples = data
-        for g in names:
-            triples = triples.replace(f" <{g}> .\n".encode(), b" .\n")
+        # One pass over the bytes: the last term of each line is its graph (raw newlines end lines only).
+        stray = set(_GRAPH_TAIL.findall(data)) - names
+        triples, n = _GRAPH_TAIL.subn(b" .\n", data)
+        if stray or n != data.count(b"\n"):
+            raise StoreError(f"load_graphs: lines outside the graphs given ({sorted(stray)[:3] or 'no graph name'})")
         try:
             # the merged view first: a line in an unnamed graph fails here, before any named graph changed
             self._store.bulk_load(input=triples, format=ox.RdfFormat.N_TRIPLES)
@@ -386,11 +427,6 @@ def has_dataset_clause(sparql: str) -> bool:
     head = re.sub(r"<[^<>\s]*>", "<>", sparql)  # IRIs may hold '#' or braces-free text that looks like FROM
     head = re.sub(r"#[^\n]*", "", head).split("{", 1)[0]
     return re.search(r"\bFROM\b", head, re.IGNORECASE) is not None
-
-
-def _default_graphs(include_inferred: bool) -> list:
-    """The default graph a query sees: the merged view, plus the inferred graph unless left out."""
-    return [_DEFAULT, _INFERRED] if include_inferred else [_DEFAULT]
 
 
 def negotiate_results(accept: str | None) -> ox.QueryResultsFormat:
@@ -497,7 +533,8 @@ def open_build_store(out_dir: Path) -> Store:
 def _stamp(path: Path) -> str:
     trig = path / GRAPH_FILE
     st = trig.stat()
-    return f"{st.st_mtime_ns}:{st.st_size}"
+    # the layout tag makes a store written by an older ParkGraph (another merged view) reload
+    return f"{_LAYOUT}:{st.st_mtime_ns}:{st.st_size}"
 
 
 def is_current(path: Path) -> bool:
