@@ -7,8 +7,10 @@ links and analysis results live in graphs of their own (see graph.vocab), never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from functools import lru_cache
+from typing import NamedTuple
 
 from rdflib import Dataset, Graph, Literal, URIRef
 
@@ -26,126 +28,222 @@ from graph.model import Entity, Extraction
 from graph.paths import ONTOLOGY_FILE
 from graph.vocab import DCTERMS, META_GRAPH, ONTOLOGY_GRAPH, PG, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
-__all__ = ["EXTRACTOR_VERSION", "assemble", "date_literal", "document_triples", "meta_triples", "ontology_graph"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Typed",
+    "assemble",
+    "date_literal",
+    "document_statements",
+    "document_triples",
+    "meta_statements",
+    "meta_triples",
+    "nquad_lines",
+    "ontology_graph",
+]
 
 EXTRACTOR_VERSION = f"parkgraph-rules/{__version__}"
 
 
 def date_literal(value: str) -> Literal:
     """A typed literal as precise as the text: YYYY -> gYear, YYYY-MM -> gYearMonth, else date."""
-    if len(value) == 4:
-        return Literal(value, datatype=XSD.gYear)
-    if len(value) == 7:
-        return Literal(value, datatype=XSD.gYearMonth)
-    return Literal(value, datatype=XSD.date)
+    lexical, datatype = date_value(value)
+    return Literal(lexical, datatype=datatype)
 
 
 def iri_of(entity: Entity) -> URIRef:
     return entity_iri(entity.cls, entity.key, entity.scope)
 
 
-def document_triples(ex: Extraction) -> Graph:
-    """All triples extracted from one document: entities, facts, evidence, mentions, sentences.
+class Typed(NamedTuple):
+    """A typed literal before it becomes an rdflib term or an N-Triples string: (lexical form, datatype)."""
 
-    Returns a plain Graph; the caller decides which named graph it becomes.
+    lexical: str
+    datatype: URIRef
+
+
+# An object of a statement: an IRI, a plain string literal, an xsd:integer literal, or a typed literal.
+Obj = URIRef | str | int | Typed
+
+
+def date_value(value: str) -> Typed:
+    """date_literal's lexical form and datatype, without building the rdflib term.
+
+    Examples:
+        >>> date_value("2021-06").datatype.rsplit("#", 1)[-1]
+        'gYearMonth'
+    """
+    if len(value) == 4:
+        return Typed(value, XSD.gYear)
+    if len(value) == 7:
+        return Typed(value, XSD.gYearMonth)
+    return Typed(value, XSD.date)
+
+
+def document_statements(ex: Extraction) -> Iterator[tuple[URIRef, URIRef, Obj]]:
+    """Every statement extracted from one document: entities, facts, evidence, mentions, sentences.
+
+    The one description of a document's graph: `document_triples` turns it into an rdflib Graph and
+    `document_nquads` straight into N-Quads lines. Why both: the build writes N-Quads for thousands
+    of documents, and skipping rdflib's term objects and in-memory store halves the per-document cost.
+    Statements may repeat (a graph holds each once).
     """
     doc = ex.document
-    g = Graph()
     d = document_iri(doc.doc_id)
-    g.add((d, RDF.type, PG.SourceDocument))
-    g.add((d, PG.fileName, Literal(doc.name)))
-    g.add((d, PG.contentHash, Literal(doc.sha256)))
+    yield d, RDF.type, PG.SourceDocument
+    yield d, PG.fileName, doc.name
+    yield d, PG.contentHash, doc.sha256
     if doc.title:
-        g.add((d, DCTERMS.title, Literal(doc.title)))
+        yield d, DCTERMS.title, doc.title
     if doc.source:
-        g.add((d, DCTERMS.source, Literal(doc.source)))
+        yield d, DCTERMS.source, doc.source
 
     used_sentences: set[int] = set()
     iris = {key: iri_of(e) for key, e in ex.entities.items()}
     for key, ent in ex.entities.items():
         e = iris[key]
-        g.add((e, RDF.type, ent.cls.iri))
+        yield e, RDF.type, ent.cls.iri
         if ent.kind is not None:
-            g.add((e, RDF.type, PG[ent.kind.value]))
-        g.add((e, RDFS.label, Literal(ent.name)))
+            yield e, RDF.type, PG[ent.kind.value]
+        yield e, RDFS.label, ent.name
         for alias in ent.labels():
-            g.add((e, SKOS.altLabel, Literal(alias)))
-        g.add((e, PG.mentionedIn, d))
+            yield e, SKOS.altLabel, alias
+        yield e, PG.mentionedIn, d
         for name, value in sorted(ent.attrs.items()):
-            if name in ("issueDate", "launchDate"):
-                g.add((e, PG[name], date_literal(value)))
-            else:
-                g.add((e, PG[name], Literal(value)))
+            yield e, PG[name], date_value(value) if name in ("issueDate", "launchDate") else value
         for m in ent.mentions:
             node = mention_iri(doc.doc_id, m.start, m.end)
-            g.add((node, RDF.type, PG.Mention))
-            g.add((node, PG.mentionOf, e))
-            g.add((node, PG.surfaceForm, Literal(m.text)))
-            g.add((node, PG.inSentence, sentence_iri(doc.doc_id, m.sentence)))
-            g.add((node, PG.startOffset, Literal(m.start)))
-            g.add((node, PG.endOffset, Literal(m.end)))
+            yield node, RDF.type, PG.Mention
+            yield node, PG.mentionOf, e
+            yield node, PG.surfaceForm, m.text
+            yield node, PG.inSentence, sentence_iri(doc.doc_id, m.sentence)
+            yield node, PG.startOffset, m.start
+            yield node, PG.endOffset, m.end
             used_sentences.add(m.sentence)
 
     for rel in ex.relations:
         s, o = iris[rel.subject], iris[rel.object]
         p = rel.predicate.iri
-        g.add((s, p, o))
+        yield s, p, o
         ev = evidence_iri(doc.doc_id, str(s), str(p), str(o), rel.start)
-        g.add((ev, RDF.type, PG.Evidence))
-        g.add((ev, RDF.subject, s))
-        g.add((ev, RDF.predicate, p))
-        g.add((ev, RDF.object, o))
-        g.add((ev, PG.inSentence, sentence_iri(doc.doc_id, rel.sentence)))
-        g.add((ev, PG.startOffset, Literal(rel.start)))
-        g.add((ev, PG.endOffset, Literal(rel.end)))
-        g.add((ev, PG.confidence, Literal(f"{rel.confidence:.2f}", datatype=XSD.decimal)))
-        g.add((ev, PG.rule, Literal(rel.rule)))
-        g.add((ev, PROV.wasDerivedFrom, d))
+        yield ev, RDF.type, PG.Evidence
+        yield ev, RDF.subject, s
+        yield ev, RDF.predicate, p
+        yield ev, RDF.object, o
+        yield ev, PG.inSentence, sentence_iri(doc.doc_id, rel.sentence)
+        yield ev, PG.startOffset, rel.start
+        yield ev, PG.endOffset, rel.end
+        yield ev, PG.confidence, Typed(f"{rel.confidence:.2f}", XSD.decimal)
+        yield ev, PG.rule, rel.rule
+        yield ev, PROV.wasDerivedFrom, d
         if rel.role:
-            g.add((ev, PG.role, Literal(rel.role)))
+            yield ev, PG.role, rel.role
         used_sentences.add(rel.sentence)
 
     for amt in ex.amounts:
         s = iris[amt.subject]
         node = amount_iri(doc.doc_id, str(s), amt.start, amt.end)
-        g.add((s, PG.statesAmount, node))
-        g.add((node, RDF.type, PG.Amount))
-        g.add((node, PG.amount, Literal(str(amt.value), datatype=XSD.decimal)))
-        g.add((node, PG.unit, Literal(amt.unit)))
-        g.add((node, PG.text, Literal(amt.text)))
+        yield s, PG.statesAmount, node
+        yield node, RDF.type, PG.Amount
+        yield node, PG.amount, Typed(str(amt.value), XSD.decimal)
+        yield node, PG.unit, amt.unit
+        yield node, PG.text, amt.text
         if amt.currency:
-            g.add((node, PG.currency, Literal(amt.currency)))
+            yield node, PG.currency, amt.currency
         if amt.qualifier:
-            g.add((node, PG.qualifier, Literal(amt.qualifier)))
-        g.add((node, PG.inSentence, sentence_iri(doc.doc_id, amt.sentence)))
-        g.add((node, PG.startOffset, Literal(amt.start)))
-        g.add((node, PG.endOffset, Literal(amt.end)))
+            yield node, PG.qualifier, amt.qualifier
+        yield node, PG.inSentence, sentence_iri(doc.doc_id, amt.sentence)
+        yield node, PG.startOffset, amt.start
+        yield node, PG.endOffset, amt.end
         used_sentences.add(amt.sentence)
 
     for sent in ex.sentences:
         if sent.index not in used_sentences:
             continue
         node = sentence_iri(doc.doc_id, sent.index)
-        g.add((node, RDF.type, PG.Sentence))
-        g.add((node, PG.text, Literal(sent.text)))
-        g.add((node, PG.sentenceIndex, Literal(sent.index)))
-        g.add((node, PG.startOffset, Literal(sent.start)))
-        g.add((node, PG.endOffset, Literal(sent.end)))
-        g.add((node, PG.inDocument, d))
+        yield node, RDF.type, PG.Sentence
+        yield node, PG.text, sent.text
+        yield node, PG.sentenceIndex, sent.index
+        yield node, PG.startOffset, sent.start
+        yield node, PG.endOffset, sent.end
+        yield node, PG.inDocument, d
+
+
+def meta_statements(ex: Extraction, generated_at: datetime) -> Iterator[tuple[URIRef, URIRef, Obj]]:
+    """PROV-O description of a document's named graph (lives in the meta graph)."""
+    dg = document_graph_iri(ex.document.doc_id)
+    yield dg, RDF.type, PG.DocumentGraph
+    yield dg, RDF.type, PROV.Entity
+    yield dg, PROV.wasDerivedFrom, document_iri(ex.document.doc_id)
+    yield dg, PROV.generatedAtTime, Typed(_iso(generated_at), XSD.dateTime)
+    yield dg, PG.extractorVersion, EXTRACTOR_VERSION
+    yield dg, PG.contentHash, ex.document.sha256
+
+
+def to_term(o: Obj) -> URIRef | Literal:
+    """The rdflib term of a statement's object."""
+    if isinstance(o, URIRef):
+        return o
+    if isinstance(o, Typed):
+        return Literal(o.lexical, datatype=o.datatype)
+    return Literal(o)
+
+
+def _graph(statements: Iterable[tuple[URIRef, URIRef, Obj]]) -> Graph:
+    g = Graph()
+    for s, p, o in statements:
+        g.add((s, p, to_term(o)))
     return g
+
+
+def document_triples(ex: Extraction) -> Graph:
+    """All triples extracted from one document (see document_statements) as a plain Graph.
+
+    The caller decides which named graph it becomes.
+    """
+    return _graph(document_statements(ex))
 
 
 def meta_triples(ex: Extraction, generated_at: datetime) -> Graph:
     """PROV-O description of a document's named graph (lives in the meta graph)."""
-    g = Graph()
-    dg = document_graph_iri(ex.document.doc_id)
-    g.add((dg, RDF.type, PG.DocumentGraph))
-    g.add((dg, RDF.type, PROV.Entity))
-    g.add((dg, PROV.wasDerivedFrom, document_iri(ex.document.doc_id)))
-    g.add((dg, PROV.generatedAtTime, Literal(_iso(generated_at), datatype=XSD.dateTime)))
-    g.add((dg, PG.extractorVersion, Literal(EXTRACTOR_VERSION)))
-    g.add((dg, PG.contentHash, Literal(ex.document.sha256)))
-    return g
+    return _graph(meta_statements(ex, generated_at))
+
+
+_INTEGER = f"^^<{XSD.integer}>"
+
+
+@lru_cache(maxsize=4096)
+def _typed_nt(lexical: str, datatype: str) -> str:
+    # rdflib normalises some lexical forms (decimal "1E+3" -> "1000", dateTime "Z" -> "+00:00"): ask it,
+    # once per distinct value, so the N-Quads are exactly what serialising an rdflib Graph gave.
+    return _nt_literal(str(Literal(lexical, datatype=URIRef(datatype)))) + f"^^<{datatype}>"
+
+
+def _nt_literal(text: str) -> str:
+    """A string literal quoted as rdflib's N-Triples serialiser does it."""
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+def nquad_lines(statements: Iterable[tuple[URIRef, URIRef, Obj]], graph: URIRef) -> set[str]:
+    """The statements as N-Quads lines in named graph `graph`, each once.
+
+    Byte for byte what rdflib gives when it serialises the same triples as N-Triples (the
+    per-document cache and graph.trig must not change with the way they were written).
+    """
+    tail = f" <{graph}> .\n"
+    lines = set()
+    for s, p, o in statements:
+        if isinstance(o, URIRef):
+            obj = f"<{o}>"
+        elif isinstance(o, str):
+            obj = _nt_literal(o)
+        elif isinstance(o, Typed):
+            obj = _typed_nt(o.lexical, str(o.datatype))
+        elif isinstance(o, int):
+            obj = f'"{o}"{_INTEGER}'
+        else:
+            raise TypeError(f"unsupported object {o!r}")
+        lines.add(f"<{s}> <{p}> {obj}{tail}")
+    return lines
 
 
 def ontology_graph() -> Graph:

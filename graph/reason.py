@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -34,7 +35,9 @@ __all__ = [
     "Schema",
     "assertions",
     "find_conflicts",
+    "graph_of",
     "inferred_dataset",
+    "ontology_of",
     "reason",
     "run_hermit",
 ]
@@ -157,7 +160,25 @@ def _is_doc_graph(name: Node) -> bool:
     return str(name).startswith(DOC_GRAPH_PREFIX)
 
 
-def assertions(ds: Dataset, schema: Schema) -> list[tuple[URIRef, URIRef, URIRef, URIRef]]:
+class QuadSource(Protocol):
+    """A graph reasoning can read: rdflib's Dataset, or a graph.store.Store (the same `quads` method)."""
+
+    def quads(self, pattern: tuple) -> Iterator[tuple[Node, Node, Node, Node]]: ...
+
+
+def _stated(ds: QuadSource, props: Iterable[URIRef]) -> Iterator[tuple[Node, Node, Node, URIRef]]:
+    """Document-graph quads with one of `props` as predicate (indexed lookups, not a scan of every quad)."""
+    for prop in sorted(set(props)):
+        for s, p, o, g in ds.quads((None, prop, None, None)):
+            if g is not None and _is_doc_graph(g):
+                yield s, p, o, URIRef(str(g))
+
+
+def _relation_props(schema: Schema) -> set[URIRef]:
+    return set(CORE_PREDICATES) | {schema.inverse[p] for p in CORE_PREDICATES if p in schema.inverse}
+
+
+def assertions(ds: QuadSource, schema: Schema) -> list[tuple[URIRef, URIRef, URIRef, URIRef]]:
     """The facts the reasoner needs, as quads (s, p, o, document graph): entity types and core relations.
 
     Why so little: evidence, mention and sentence nodes and literal values add nothing to the
@@ -165,17 +186,30 @@ def assertions(ds: Dataset, schema: Schema) -> list[tuple[URIRef, URIRef, URIRef
     Relations stated with an inverse property (`contains`) are kept as stated.
     """
     entity_classes = {c for c in schema.ancestors if str(c).startswith(str(PG))}
-    inverses = {schema.inverse[p] for p in CORE_PREDICATES if p in schema.inverse}
-    relation_props = set(CORE_PREDICATES) | inverses
     wanted = entity_classes - _PROVENANCE_CLASSES
     out: set[tuple[URIRef, URIRef, URIRef, URIRef]] = set()
-    for prop in (RDF.type, *sorted(relation_props)):  # indexed lookups, not a scan of every quad
-        for s, p, o, g in ds.quads((None, prop, None, None)):
-            if g is None or not _is_doc_graph(g) or not isinstance(s, URIRef) or not isinstance(o, URIRef):
-                continue
-            if p != RDF.type or o in wanted:
-                out.add((s, p, o, URIRef(str(g))))
+    for s, p, o, g in _stated(ds, {RDF.type, *_relation_props(schema)}):
+        if isinstance(s, URIRef) and isinstance(o, URIRef) and (p != RDF.type or o in wanted):
+            out.add((s, p, o, g))
     return sorted(out)
+
+
+def graph_of(ds: QuadSource, name: URIRef) -> Graph:
+    """One named graph of `ds` as an rdflib Graph (a copy)."""
+    g = Graph()
+    for s, p, o, _ in ds.quads((None, None, None, name)):
+        g.add((s, p, o))
+    return g
+
+
+def ontology_of(ds: QuadSource) -> Graph:
+    """The ontology graph `ds` carries, or the ontology file when it carries none."""
+    onto = graph_of(ds, ONTOLOGY_GRAPH)
+    if len(onto) == 0:
+        from graph.build import ontology_graph
+
+        onto = ontology_graph()
+    return onto
 
 
 _PROVENANCE_CLASSES = {PG.SourceDocument, PG.Sentence, PG.Mention, PG.Evidence, PG.Amount, PG.DocumentGraph}
@@ -290,7 +324,7 @@ def run_hermit(onto: Graph, facts: Iterable[tuple[URIRef, URIRef, URIRef]]) -> t
         world.close()
 
 
-def reason(ds: Dataset, *, onto: Graph | None = None) -> ReasonResult:
+def reason(ds: Dataset | QuadSource, *, onto: Graph | None = None) -> ReasonResult:
     """Classify the document graphs of `ds` with HermiT and return the triples they entail.
 
     The inferred graph holds: classes from domains and ranges (and every named superclass),
@@ -300,7 +334,8 @@ def reason(ds: Dataset, *, onto: Graph | None = None) -> ReasonResult:
     rest of the graph still gets its entailments.
 
     Args:
-        ds: a built dataset (document graphs; the ontology graph is used when `onto` is None).
+        ds: a built dataset (document graphs; the ontology graph is used when `onto` is None): an
+            rdflib Dataset or a graph.store.Store, read through the same `quads` method.
         onto: the ontology, when `ds` does not carry it.
 
     Raises:
@@ -308,11 +343,7 @@ def reason(ds: Dataset, *, onto: Graph | None = None) -> ReasonResult:
     """
     started = time.perf_counter()
     if onto is None:
-        onto = ds.graph(ONTOLOGY_GRAPH)
-        if len(onto) == 0:
-            from graph.build import ontology_graph
-
-            onto = ontology_graph()
+        onto = ontology_of(ds)
     schema = Schema.from_graph(onto)
     quads = assertions(ds, schema)
     facts = sorted({(s, p, o) for s, p, o, _ in quads})
@@ -329,10 +360,13 @@ def reason(ds: Dataset, *, onto: Graph | None = None) -> ReasonResult:
             log.warning("graph inconsistent and the direct checks do not isolate why; no inferences kept")
         facts = rest
     inferred = _complete(facts, added, schema)
-    asserted = {(s, p, o) for s, p, o, _ in quads}
+    # A triple a document states (in any form the reasoner input left out) is not an inference. Every
+    # inferred triple has rdf:type or a relation property as predicate: one indexed pass over those
+    # instead of one lookup per inferred triple.
+    inferred_props = {p for _, p, _ in inferred}
+    stated = {(s, p, o) for s, p, o, _ in _stated(ds, inferred_props)}
     for t in list(inferred):
-        # a triple a document states (in any form the reasoner input left out) is not an inference
-        if t in asserted or any(g is not None and _is_doc_graph(g) for *_, g in ds.quads((*t, None))):
+        if t in stated:
             inferred.remove(t)
     individuals = {s for s, _, _ in facts} | {o for _, p, o in facts if p != RDF.type}
     result = ReasonResult(
@@ -394,7 +428,7 @@ def _complete(facts: list[tuple[URIRef, URIRef, URIRef]], added: Graph, schema: 
     return out
 
 
-def inferred_dataset(result: ReasonResult, ds: Dataset) -> Dataset:
+def inferred_dataset(result: ReasonResult, ds: Dataset | QuadSource) -> Dataset:
     """A dataset holding only the inferred named graph, described with PROV-O, ready to serialise.
 
     The graph says which document graphs it was derived from and the build time of the newest,
@@ -411,11 +445,10 @@ def inferred_dataset(result: ReasonResult, ds: Dataset) -> Dataset:
     g.add((INFERRED_GRAPH, DCTERMS.description, Literal(
         "Triples entailed by the ontology and the document graphs (HermiT via owlready2): classes from "
         "domains and ranges, superclasses, locatedIn chains and inverse relations.")))
-    meta = ds.graph(META_GRAPH)
     stamps = []
-    for dg in sorted(meta.subjects(RDF.type, PG.DocumentGraph)):
+    for dg, *_ in sorted(ds.quads((None, RDF.type, PG.DocumentGraph, META_GRAPH))):
         g.add((INFERRED_GRAPH, PROV.wasDerivedFrom, dg))
-        stamps.extend(meta.objects(dg, PROV.generatedAtTime))
+        stamps.extend(o for _, _, o, _ in ds.quads((dg, PROV.generatedAtTime, None, META_GRAPH)))
     if stamps:
         g.add((INFERRED_GRAPH, PROV.generatedAtTime, max(stamps, key=str)))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,23 +26,27 @@ from graph.reason import (
     DOC_GRAPH_PREFIX,
     Cause,
     Conflict,
+    QuadSource,
     ReasonError,
     ReasonResult,
     inferred_dataset,
+    ontology_of,
     reason,
 )
 from graph.store import Store, StoreError, open_store
-from graph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PG, PROV, RDF, RDFS, EntityClass
+from graph.vocab import INFERRED_GRAPH, PG, PROV, RDF, RDFS, EntityClass
 
 __all__ = [
     "GRAPH_FILE",
     "REPORT_FILE",
+    "DocGraphs",
     "ValidateError",
     "ValidationReport",
     "format_finding",
     "load_graph",
     "post_build",
     "shacl_findings",
+    "shape_predicates",
     "validate",
 ]
 
@@ -99,10 +103,45 @@ def format_finding(f: Finding) -> str:
     return "\n".join(lines)
 
 
-class _Lookup:
-    """Labels, classes and supporting sentences of nodes, read from the asserted data graph."""
+class DocGraphs:
+    """The union of a dataset's document graphs, read on demand with rdflib Graph-style lookups.
 
-    def __init__(self, data: Graph, onto: Graph) -> None:
+    Why not a copied Graph: copying every document triple into rdflib took longer than the SHACL run
+    at 200 documents, while findings need only a few lookups each. Works over anything with
+    rdflib's `quads` method: an rdflib Dataset or a graph.store.Store.
+    """
+
+    def __init__(self, source: QuadSource) -> None:
+        self.source = source
+
+    def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[tuple[Node, Node, Node]]:
+        seen = set()
+        for s, p, o, g in self.source.quads((*pattern, None)):
+            if g is not None and str(g).startswith(DOC_GRAPH_PREFIX) and (s, p, o) not in seen:
+                seen.add((s, p, o))
+                yield s, p, o
+
+    def objects(self, subject: Node | None, predicate: Node | None) -> Iterator[Node]:
+        return (o for _, _, o in self.triples((subject, predicate, None)))
+
+    def subjects(self, predicate: Node | None, obj: Node | None) -> Iterator[Node]:
+        return (s for s, _, _ in self.triples((None, predicate, obj)))
+
+    def value(self, subject: Node | None = None, predicate: Node | None = None,
+              obj: Node | None = None) -> Node | None:
+        """The missing one of subject / object for the given pattern (any, if several), else None."""
+        for s, _, o in self.triples((subject, predicate, obj)):
+            return o if obj is None else s
+        return None
+
+    def __contains__(self, triple: tuple[Node, Node, Node]) -> bool:
+        return next(self.triples(triple), None) is not None
+
+
+class _Lookup:
+    """Labels, classes and supporting sentences of nodes, read from the asserted document graphs."""
+
+    def __init__(self, data: Graph | DocGraphs, onto: Graph) -> None:
         self.g = data
         self.onto = onto
 
@@ -168,37 +207,87 @@ class _Lookup:
         return found[0][2], found[0][3]
 
 
-def _doc_slug(g: Graph, file: str) -> str | None:
+def _doc_slug(g: Graph | DocGraphs, file: str) -> str | None:
     for doc in g.subjects(PG.fileName, Literal(file)):
         return str(doc).rsplit("/", 1)[-1]
     return None
 
 
-def data_graph(ds: Dataset) -> tuple[Graph, Graph]:
+def data_graph(ds: Dataset | QuadSource, predicates: set[URIRef] | None = None) -> tuple[Graph, Graph]:
     """(asserted data, ontology): the union of the document graphs, and the ontology graph.
 
     Why only document graphs: validation judges what the texts say; inferred types would hide
     nothing but would double every message, and external links are judged by the linker.
-    """
-    data = Graph()
-    onto = Graph()
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        name = str(g) if g is not None else ""
-        if name.startswith(DOC_GRAPH_PREFIX):
-            data.add((s, p, o))
-        elif name == str(ONTOLOGY_GRAPH):
-            onto.add((s, p, o))
-    if len(onto) == 0:
-        from graph.build import ontology_graph
 
-        onto = ontology_graph()
+    Args:
+        ds: an rdflib Dataset or a graph.store.Store.
+        predicates: copy only triples with these predicates (all when None).
+    """
+    onto = ontology_of(ds)
+    data = Graph()
+    if predicates is None:
+        data.addN((s, p, o, data) for s, p, o, g in ds.quads((None, None, None, None))
+                  if g is not None and str(g).startswith(DOC_GRAPH_PREFIX))
+        return data, onto
+    classes = _classes_below(onto, predicates)
+    for prop in sorted(predicates):
+        data.addN((s, p, o, data) for s, p, o, g in ds.quads((None, prop, None, None))
+                  if g is not None and str(g).startswith(DOC_GRAPH_PREFIX)
+                  and (p != RDF.type or o in classes))
     return data, onto
 
 
-def shacl_findings(data: Graph, onto: Graph, *, shapes_file: Path = SHAPES_FILE) -> list[Finding]:
-    """Validate `data` against the shapes file with pySHACL; one Finding per result.
+def _classes_below(onto: Graph, iris: set[URIRef]) -> set[Node]:
+    """Classes that are, or are subclasses of, a class among `iris`: the only types a shape can tell apart.
+
+    Why: sh:targetClass and sh:class ask whether a node is an instance of a named class (or of a
+    subclass); a type outside those (pg:Mention, one per mention) can change no result.
+    """
+    parents: dict[Node, set[Node]] = {}
+    for c, sup in onto.subject_objects(RDFS.subClassOf):
+        parents.setdefault(c, set()).add(sup)
+    out = set()
+    for c in set(parents) | set(iris):
+        seen, todo = {c}, [c]
+        while todo:
+            for sup in parents.get(todo.pop(), ()):
+                if sup not in seen:
+                    seen.add(sup)
+                    todo.append(sup)
+        if seen & iris:
+            out.add(c)
+    return out
+
+
+def shape_predicates(shapes: Graph) -> set[URIRef] | None:
+    """The predicates SHACL validation with `shapes` can read, or None when it may read any.
+
+    Why: pySHACL's cost grows with the data graph, and most document triples (mentions, sentence
+    text, offsets) are read by no shape. SHACL Core reads a node's values only along the shapes'
+    paths (and sh:targetSubjectsOf / sh:targetObjectsOf), and classes through rdf:type and
+    rdfs:subClassOf, so every IRI in the shapes graph plus those two covers it. sh:closed
+    (reads every property of a node) and SPARQL-based constraints (read anything) make it None.
+    """
+    if any(shapes.triples((None, SH.closed, None))) or any(shapes.triples((None, SH.sparql, None))) \
+            or any(shapes.triples((None, SH.target, None))):
+        return None
+    # Subjects and objects: a path, target or class is always one; predicates are only SHACL's own terms.
+    iris = {t for s, _, o in shapes for t in (s, o) if isinstance(t, URIRef)}
+    if RDF.type in iris:  # a shape reads rdf:type as a value (sh:path rdf:type): keep every triple
+        return None
+    return iris | {RDF.type, RDFS.subClassOf}
+
+
+def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path = SHAPES_FILE) -> list[Finding]:
+    """Validate the document graphs against the shapes file with pySHACL; one Finding per result.
 
     The ontology is added to the data graph so that sh:class follows rdfs:subClassOf.
+
+    Args:
+        data: the asserted data as a Graph, or a Dataset / Store whose document graphs are read
+            (only the triples the shapes can read, see shape_predicates).
+        onto: the ontology graph.
+        shapes_file: the SHACL shapes.
 
     Raises:
         ValidateError: the shapes file is missing or does not parse.
@@ -210,13 +299,17 @@ def shacl_findings(data: Graph, onto: Graph, *, shapes_file: Path = SHAPES_FILE)
         shapes.parse(shapes_file, format="turtle")
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidateError(f"{shapes_file}: cannot read SHACL shapes ({exc})") from exc
-    combined = Graph()
-    for t in data:
-        combined.add(t)
+    if isinstance(data, Graph):
+        combined = Graph()
+        for t in data:
+            combined.add(t)
+        look = _Lookup(data, onto)
+    else:
+        combined, _ = data_graph(data, shape_predicates(shapes))
+        look = _Lookup(DocGraphs(data), onto)
     for t in onto:
         combined.add(t)
     _, results, _ = pyshacl.validate(combined, shacl_graph=shapes, inference="none", allow_warnings=True)
-    look = _Lookup(data, onto)
     findings = []
     for res in results.subjects(RDF.type, SH.ValidationResult):
         findings.append(_shacl_finding(results, res, shapes, look))
@@ -275,7 +368,7 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
-def conflict_findings(result: ReasonResult, data: Graph, onto: Graph) -> list[Finding]:
+def conflict_findings(result: ReasonResult, data: Graph | DocGraphs, onto: Graph) -> list[Finding]:
     """Turn the reasoner's conflicts into error findings that quote the sentence causing them.
 
     The quoted sentence is the one behind the class the entity was not named as (the fact whose
@@ -349,7 +442,7 @@ def store_from_dataset(ds: Dataset) -> Store:
 
 
 def validate(
-    ds: Dataset,
+    ds: Dataset | None = None,
     *,
     store: Store | None = None,
     run_reasoner: bool = True,
@@ -360,8 +453,8 @@ def validate(
     """Run the reasoner, the SHACL shapes and every SPARQL check over a built dataset.
 
     Args:
-        ds: the built dataset (document graphs, meta and ontology graphs).
-        store: the same graph in a Store, for the SPARQL checks (made from `ds` when None).
+        ds: the built dataset (document graphs, meta and ontology graphs); may be None with `store`.
+        store: the same graph in a Store, which every step reads (made from `ds` when None).
         run_reasoner: False skips HermiT (no Java needed); consistency is then not decided.
         reasoning: a result already computed for `ds`, to avoid reasoning twice.
         shapes_file: the SHACL shapes.
@@ -371,12 +464,18 @@ def validate(
         ValidateError: a shapes or check file is unusable, or a check query fails.
     """
     report = ValidationReport()
-    data, onto = data_graph(ds)
+    if store is None:
+        if ds is None:
+            raise ValidateError("nothing to validate: give a dataset or a store")
+        store = store_from_dataset(ds)
+    # Everything below reads the store: the document graphs of a large build are never copied whole.
+    onto = ontology_of(store)
+    data = DocGraphs(store)
     findings: list[Finding] = []
     if reasoning is None and run_reasoner:
         started = time.perf_counter()
         try:
-            reasoning = reason(ds, onto=onto)
+            reasoning = reason(store, onto=onto)
         except ReasonError as exc:
             findings.append(Finding(Severity.WARNING, "reason:unavailable", "Reasoner not run",
                                     f"consistency was not decided: {exc}"))
@@ -385,14 +484,13 @@ def validate(
     if reasoning is not None:
         findings.extend(conflict_findings(reasoning, data, onto))
     started = time.perf_counter()
-    findings.extend(shacl_findings(data, onto, shapes_file=shapes_file))
+    findings.extend(shacl_findings(store, onto, shapes_file=shapes_file))
     report.seconds["shacl"] = time.perf_counter() - started
     started = time.perf_counter()
     try:
         checks = load_checks(checks_dir)
     except CheckError as exc:
         raise ValidateError(str(exc)) from exc
-    store = store or store_from_dataset(ds)
     for check in checks:
         try:
             findings.extend(run_check(store, check))
@@ -434,39 +532,30 @@ def load_graph(location: Path) -> tuple[Dataset, Store]:
     return ds, store
 
 
-def post_build(ds: Dataset, out_dir: Path, report) -> None:
-    """The build's last step: reason, store the inferred graph in the build folder, run the checks.
+def post_build(store: Store, out_dir: Path, report) -> None:
+    """The build's last step: reason over the build's store, keep the inferred graph there, run the checks.
 
-    The inferred graph replaces `graph/inferred` in the build's store and DIR/graph.trig is
-    rewritten from the store (document graphs untouched); DIR/check.txt gets the full findings and
-    `report.extras["summary_lines"]` a summary. Never raises: a failure here becomes a build
-    warning, because a graph that was built is still worth keeping when, say, Java is missing.
+    The inferred graph replaces `graph/inferred` in the store (graph.trig never holds it, see
+    Store.write_trig); DIR/check.txt gets the full findings and `report.extras["summary_lines"]` a
+    summary. Never raises: a failure here becomes a build warning, because a graph that was built
+    is still worth keeping when, say, Java is missing.
     """
     from graph.pipeline import write_atomic
-    from graph.store import open_build_store
 
     lines = report.extras.setdefault("summary_lines", [])
     try:
         reasoning: ReasonResult | None = None
         try:
-            reasoning = reason(ds)
+            reasoning = reason(store)
         except ReasonError as exc:
             report.warnings.append(f"reasoner not run: {exc}")
-        store = open_build_store(out_dir)
-        try:
-            if reasoning is not None:
-                inferred = inferred_dataset(reasoning, ds).graph(INFERRED_GRAPH)
-                store.put_graph(str(INFERRED_GRAPH), inferred.serialize(format="nt", encoding="utf-8"),
-                                media_type="application/n-triples")
-                store.flush()
-                # graph.trig is left as it is: the inferred graph lives in the store only (see Store.write_trig)
-                ds.remove_graph(ds.graph(INFERRED_GRAPH))
-                target = ds.graph(INFERRED_GRAPH)
-                for t in inferred:
-                    target.add(t)
-            result = validate(ds, store=store, reasoning=reasoning, run_reasoner=False)
-        finally:
-            store.close()
+        if reasoning is not None:
+            inferred = inferred_dataset(reasoning, store).graph(INFERRED_GRAPH)
+            # sorted: an in-memory store keeps the order quads were added in (see Store.put_graph_sorted)
+            store.put_graph_sorted(str(INFERRED_GRAPH), inferred.serialize(format="nt", encoding="utf-8"),
+                                   media_type="application/n-triples")
+            store.flush()
+        result = validate(store=store, reasoning=reasoning, run_reasoner=False)
         text = "\n".join([result.summary(), *(format_finding(f) for f in result.findings)]) + "\n"
         write_atomic(out_dir / REPORT_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         report.extras["validation"] = result

@@ -706,28 +706,37 @@ def write_page(path: Path, view: GraphView, *, title: str = "ParkGraph", subtitl
     return PageSummary(path=path, nodes=len(view.nodes), edges=len(view.edges), bytes=size)
 
 
-def write_build_page(out_dir: Path, graph_file: str = "graph.trig") -> PageSummary:
+def write_build_page(out_dir: Path, graph_file: str = "graph.trig", *, store: Store | None = None) -> PageSummary:
     """Draw the whole graph of a build folder to DIR/graph.html.
 
-    Reads the graph file into an in-memory store rather than DIR/store, so it never holds the
-    on-disk store's lock while other steps run.
+    Without `store`, reads the graph file into an in-memory store rather than DIR/store, so it
+    never holds the on-disk store's lock while other steps run. The build passes the store it holds
+    (before the reasoner adds its inferred graph), which has the same graphs as the file and
+    spares loading it again.
 
     Raises:
         VizError: the graph cannot be read or the page cannot be written.
     """
-    try:
-        store = open_store(out_dir / graph_file)
-    except StoreError as exc:
-        raise VizError(str(exc)) from exc
+    if store is None:
+        try:
+            store = open_store(out_dir / graph_file)
+        except StoreError as exc:
+            raise VizError(str(exc)) from exc
     view = load_view(store)
     subtitle = f"{len(view.documents)} documents"
     return write_page(out_dir / PAGE_FILE, view, title="ParkGraph", subtitle=subtitle)
 
 
-def post_build(out_dir: Path, report: BuildReport) -> None:
-    """The build's visualize step: write DIR/graph.html; a failure becomes a warning, never an exception."""
+def post_build(out_dir: Path, report: BuildReport, *, store: Store | None = None) -> None:
+    """The build's visualize step: write DIR/graph.html; a failure becomes a warning, never an exception.
+
+    Args:
+        out_dir: the build folder.
+        report: the build report (a summary line or a warning is added).
+        store: the build's open store, holding what graph.trig holds (read from the file when None).
+    """
     try:
-        summary = write_build_page(out_dir)
+        summary = write_build_page(out_dir, store=store)
     except Exception as exc:  # the page is a convenience: any failure, even a bug, must not fail the build
         log.warning("page not written: %s", exc, exc_info=not isinstance(exc, VizError))
         report.warnings.append(f"{out_dir / PAGE_FILE}: page not written ({exc})")

@@ -1,12 +1,17 @@
 """Benchmark builds and queries at scale on a synthetic corpus (see scripts/synth_corpus.py).
 
-Reports: documents/second with 1 and 2 workers; build time / bare extraction time on the same text;
-peak memory; store and graph.trig size; latency of every canned question on the embedded store,
-raw pyoxigraph, rdflib in memory and Oxigraph server. The later stages' post-build steps (linking,
-reasoning, the page) are left out: they are benchmarked by their own scripts.
+Reports, per corpus size: bare extraction time (ingest + sentences + extract, one process, the
+same text); build time and documents/second with 1 and 2 workers, without the post-build steps
+(linking, page, reasoning, checks) and with them, each stage timed; the ratio of build time to bare
+extraction; peak memory (RSS) of each build; store and graph.trig size; then the latency of every
+canned question on the embedded store, raw pyoxigraph, rdflib in memory and Oxigraph server.
+
+Every build runs in a fresh (spawned) process, so its peak RSS and its first-call costs (gazetteer
+loading) are its own. Progress goes to stdout, one line per step.
 
 Usage:
     python scripts/bench_build.py --docs 1000 [--docs 10000] [--work /tmp/bench] [--rdflib-timeout 60]
+        [--no-queries] [--no-checks] [--builds w1,w2,w1+post,w2+post]
 """
 
 from __future__ import annotations
@@ -28,21 +33,93 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth_corpus import make_corpus
 
-from graph.extract import extract
-from graph.ingest import ingest_file
-from graph.pipeline import build
 from graph.query import load_queries, run_canned
 from graph.store import open_store
 
+POST_BUILD = ("graph.link", "graph.validate", "graph.visualize", "graph.analyze")
+# (module, function, label): stages inside reason+validate, timed by wrapping them; the build itself
+# reports the others in report.extras["seconds"].
+STAGES = (
+    ("graph.validate", "reason", "  reason (HermiT)"),
+    ("graph.validate", "shacl_findings", "  SHACL"),
+    ("graph.validate", "run_check", "  SPARQL checks"),
+)
+
 
 def no_post_build() -> None:
-    for name in ("graph.link", "graph.validate", "graph.visualize", "graph.analyze"):
+    for name in POST_BUILD:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
         if hasattr(module, "post_build"):
             module.post_build = lambda *a, **k: None
+
+
+def _timers(times: dict[str, float]) -> None:
+    """Wrap each stage function so its cumulative wall time lands in `times`."""
+    for modname, attr, label in STAGES:
+        owner = importlib.import_module(modname)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        fn = getattr(owner, name, None)
+        if fn is None:
+            continue
+
+        def timed_fn(*a, _fn=fn, _label=label, **k):
+            t = time.perf_counter()
+            try:
+                return _fn(*a, **k)
+            finally:
+                times[_label] = times.get(_label, 0.0) + time.perf_counter() - t
+
+        setattr(owner, name, timed_fn)
+
+
+def _child_build(corpus: str, out: str, workers: int, post: bool, checks: bool, conn) -> None:
+    from graph.pipeline import build
+
+    if not post:
+        no_post_build()
+    if not checks:
+        import graph.validate
+
+        graph.validate.run_check = lambda *a, **k: []
+    times: dict[str, float] = {}
+    _timers(times)
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    report, _ = build([Path(corpus)], Path(out), workers=workers)
+    elapsed = time.perf_counter() - t
+    conn.send({
+        "ok": report.ok, "errors": report.errors[:3], "seconds": elapsed, "triples": report.triples,
+        "stages": {**report.extras.get("seconds", {}), **times},
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "summary": report.extras.get("summary_lines", [])[:3],
+    })
+
+
+def _child_extract(corpus: str, conn) -> None:
+    from graph.extract import extract
+    from graph.ingest import ingest_file
+
+    t = time.perf_counter()
+    for f in sorted(Path(corpus).glob("*.txt")):
+        extract(ingest_file(f))
+    conn.send({"seconds": time.perf_counter() - t,
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def in_child(target, *args) -> dict:
+    """Run `target(*args, conn)` in a spawned process and return what it sends."""
+    parent, child = mp.get_context("spawn").Pipe()
+    proc = mp.get_context("spawn").Process(target=target, args=(*args, child))
+    proc.start()
+    result = parent.recv()
+    proc.join()
+    return result
 
 
 def du(path: Path) -> int:
@@ -127,40 +204,37 @@ def oxigraph_server(trig: Path, work: Path):
     return proc, f"oxigraph+http://127.0.0.1:{port}"
 
 
-def bench(n_docs: int, work: Path, rdflib_timeout: float, *, reuse: bool = False) -> dict:
+def bench(n_docs: int, work: Path, rdflib_timeout: float, *, reuse: bool = False, queries: bool = True,
+          builds: tuple[str, ...] = ("w1", "w2", "w1+post", "w2+post"), checks: bool = True) -> dict:
     res: dict = {"documents": n_docs}
     corpus = work / f"corpus-{n_docs}"
     if not corpus.is_dir():
+        say(f"writing corpus-{n_docs}")
         make_corpus(n_docs, corpus)
-    files = sorted(corpus.glob("*.txt"))
     out = work / f"out-{n_docs}-w2"
     if reuse and (out / "graph.trig").is_file():
         return query_bench(res, out, work, rdflib_timeout)
-    t = time.perf_counter()
-    docs = [ingest_file(f) for f in files]
-    for d in docs:
-        extract(d)
-    res["bare_extract_s"] = time.perf_counter() - t
-    say("bare extraction", round(res["bare_extract_s"], 1), "s")
-    for workers in (1, 2):
-        out = work / f"out-{n_docs}-w{workers}"  # the last (w2) is the one queried
-        shutil.rmtree(out, ignore_errors=True)
-        t = time.perf_counter()
-        report, _ = build([corpus], out, workers=workers)
-        elapsed = time.perf_counter() - t
-        assert report.ok, report.errors[:3]
-        res[f"build_w{workers}_s"] = elapsed
-        res[f"docs_per_s_w{workers}"] = n_docs / elapsed
-        res["triples"] = report.triples
-        say(f"build workers={workers}", round(elapsed, 1), "s", report.triples, "triples")
-    t = time.perf_counter()
-    report, _ = build([corpus], out, workers=2)
-    res["rebuild_unchanged_s"] = time.perf_counter() - t
-    res["build_over_bare_w1"] = res["build_w1_s"] / res["bare_extract_s"]
-    res["peak_rss_mb_main"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    res["peak_rss_mb_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    res["store_mb"] = du(out / "store") / 1e6
-    res["graph_trig_mb"] = du(out / "graph.trig") / 1e6
+    bare = in_child(_child_extract, str(corpus))
+    res["bare_extract_s"] = bare["seconds"]
+    res["bare_extract_rss_mb"] = bare["peak_rss_mb"]
+    say(f"{n_docs} docs: bare extraction {bare['seconds']:.1f} s ({n_docs / bare['seconds']:.1f} docs/s)")
+    for name in builds:
+        workers, post = int(name[1]), name.endswith("+post")
+        target = work / f"out-{n_docs}-w{workers}"  # the w2 build is the one queried
+        r = in_child(_child_build, str(corpus), str(target), workers, post, checks)
+        assert r["ok"], r["errors"]
+        r["docs_per_s"] = n_docs / r["seconds"]
+        r["over_bare"] = r["seconds"] / res["bare_extract_s"]
+        r["store_mb"] = du(target / "store") / 1e6
+        r["graph_trig_mb"] = du(target / "graph.trig") / 1e6
+        res[name] = r
+        say(f"{n_docs} docs: build {name}: {r['seconds']:.1f} s, {r['docs_per_s']:.1f} docs/s, "
+            f"{r['over_bare']:.2f}x bare extraction, peak RSS {r['peak_rss_mb']:.0f} MB "
+            f"(workers {r['peak_rss_mb_workers']:.0f} MB), store {r['store_mb']:.0f} MB, {r['triples']} quads")
+        for label, secs in r["stages"].items():
+            say(f"    {label:24} {secs:8.2f} s")
+    if not queries:
+        return res
     return query_bench(res, out, work, rdflib_timeout)
 
 
@@ -203,13 +277,21 @@ def main() -> None:
     ap.add_argument("--docs", type=int, action="append", help="corpus size (repeatable); default 1000")
     ap.add_argument("--work", type=Path, default=Path("/tmp/parkgraph-bench"))
     ap.add_argument("--reuse", action="store_true", help="query an earlier build in --work instead of building")
+    ap.add_argument("--no-queries", action="store_true", help="time the builds only")
+    ap.add_argument("--builds", default="w1,w2,w1+post,w2+post",
+                    help="builds to time: wN (N workers, no post-build steps), wN+post (with them)")
+    ap.add_argument("--no-checks", action="store_true",
+                    help="with +post builds, skip the SPARQL checks (queries/checks/, timed by bench_queries.py)")
     ap.add_argument("--rdflib-timeout", type=float, default=60.0, help="seconds per rdflib query before giving up")
     args = ap.parse_args()
-    no_post_build()
     args.work.mkdir(parents=True, exist_ok=True)
     for n in args.docs or [1000]:
-        res = bench(n, args.work, args.rdflib_timeout, reuse=args.reuse)
+        res = bench(n, args.work, args.rdflib_timeout, reuse=args.reuse, queries=not args.no_queries,
+                    builds=tuple(b.strip() for b in args.builds.split(",") if b.strip()), checks=not args.no_checks)
         print(json.dumps({k: v for k, v in res.items() if k != "queries"}, indent=1))
+        (args.work / f"bench-{n}.json").write_text(json.dumps(res, indent=1))
+        if "queries" not in res:
+            continue
         head = ("query", "embedded", "raw ox", "ratio", "server", "rdflib", "rdflib/emb")
         print("{:24} {:>9} {:>9} {:>6} {:>9} {:>10} {:>10}".format(*head))
         for name, row in res["queries"].items():
@@ -221,7 +303,6 @@ def main() -> None:
             rdf_s = f"{rdf:10.1f}" if rdf is not None else "   timeout"
             speed = f"{rdf / emb:10.1f}" if rdf is not None else f">{args.rdflib_timeout * 1000 / emb:9.0f}"
             print(f"{name:24} {emb:9.2f} {raw:9.2f} {emb / raw:6.2f} {srv:9.2f} {rdf_s} {speed}")
-        (args.work / f"bench-{n}.json").write_text(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

@@ -172,8 +172,11 @@ def _entities_of(ds: Dataset, doc_id: str) -> dict[str, set[str]]:
 def test_entities_keep_their_iris_when_documents_are_added(path: Path, tmp_path: Path, corpus_build) -> None:
     from graph.pipeline import build
 
-    report, alone = build([path], tmp_path / "alone", workers=1, timestamp=FIXED_TIME)
+    report, trig = build([path], tmp_path / "alone", workers=1, timestamp=FIXED_TIME)
     assert report.ok, report.errors
+    assert trig == tmp_path / "alone" / "graph.trig"
+    alone = Dataset()
+    alone.parse(trig, format="trig")
     doc_id = doc_id_for(path.name)
     by_itself = _entities_of(alone, doc_id)
     assert by_itself, f"{path.name}: no entities"

@@ -28,6 +28,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from graph.iris import link_record_iri
 from graph.link.places import (
     PlaceDecision,
+    QuadSource,
     collect_entities,
     document_place_names,
     is_place,
@@ -36,6 +37,7 @@ from graph.link.places import (
 from graph.link.reference import DATASETS, QidBasis, ReferenceIndex, RefPlace, reference_index
 from graph.link.report import LinkOutcome, LinkReport
 from graph.link.wikidata import DEFAULT_ENDPOINT, WD, WikidataClient, WikidataError
+from graph.store import Store
 from graph.vocab import LINKS_GRAPH, PG, EntityClass, PlaceKind, bind_prefixes
 
 __all__ = [
@@ -283,7 +285,7 @@ def _write_place(entity: URIRef, d: PlaceDecision, ids: _Ids, w: _Writer, endpoi
 
 
 def link_dataset(
-    ds: Dataset,
+    ds: Dataset | QuadSource,
     *,
     generated_at: datetime,
     online: OnlineOptions | None = None,
@@ -292,7 +294,8 @@ def link_dataset(
     """Compute the links graph of a built dataset (the dataset itself is not changed).
 
     Args:
-        ds: the built graph (document graphs, meta, ontology...); an existing links graph is ignored.
+        ds: the built graph (document graphs, meta, ontology...): an rdflib Dataset or a
+            graph.store.Store; an existing links graph is ignored.
         generated_at: time recorded as prov:generatedAtTime (an argument, so output is reproducible).
         online: when given, also ask a Wikidata SPARQL endpoint for what offline data lacks.
         progress: called with a short message per online step.
@@ -404,25 +407,37 @@ def relink_build(
 ) -> LinkReport:
     """Recompute the links graph of a build folder; replace it in the store and DIR/graph.trig atomically.
 
+    Reads the build's store, not graph.trig: parsing the file with rdflib cost more than linking.
+
     Raises:
         LinkError: no graph.trig in `build_dir`, a file that does not parse, a store in use, or an
             online failure (then nothing is written).
     """
+    from graph.store import StoreError, open_build_store
+
     trig = build_dir / "graph.trig"
     if not trig.is_file():
         raise LinkError(f"{build_dir}: not a build folder (no graph.trig); run `parkgraph build` first")
-    ds = Dataset()
     try:
-        ds.parse(trig, format="trig")
-    except Exception as exc:  # rdflib raises many parser error types
-        raise LinkError(f"{trig}: cannot parse ({exc})") from exc
-    links, report = link_dataset(ds, generated_at=generated_at, online=online, progress=progress)
-    store_links(build_dir, ds, links)
+        store = open_build_store(build_dir)
+    except StoreError as exc:
+        raise LinkError(f"{trig}: cannot load ({exc})") from exc
+    try:
+        links, report = link_dataset(store, generated_at=generated_at, online=online, progress=progress)
+        store_links(build_dir, None, links, store=store)
+    finally:
+        store.close()
     return report
 
 
-def store_links(build_dir: Path, ds: Dataset, links: Graph) -> None:
+def store_links(build_dir: Path, ds: Dataset | None, links: Graph, *, store: Store | None = None) -> None:
     """Put `links` as the links graph into the build's store, rewrite graph.trig from it, and into `ds`.
+
+    Args:
+        build_dir: the build folder.
+        ds: an rdflib copy of the graph to update as well, or None.
+        links: the links graph.
+        store: the build's store when the caller holds it open (else it is opened and closed here).
 
     Raises:
         LinkError: the build's store is held by another process.
@@ -430,33 +445,43 @@ def store_links(build_dir: Path, ds: Dataset, links: Graph) -> None:
     from graph.pipeline import write_atomic
     from graph.store import StoreError, mark_current, open_build_store
 
+    own = store is None
+    if store is None:
+        try:
+            store = open_build_store(build_dir)
+        except StoreError as exc:
+            raise LinkError(str(exc)) from exc
     try:
-        store = open_build_store(build_dir)
-    except StoreError as exc:
-        raise LinkError(str(exc)) from exc
-    try:
-        store.put_graph(str(LINKS_GRAPH), links.serialize(format="nt", encoding="utf-8"),
-                        media_type="application/n-triples")
+        _put_links(store, links)
         store.flush()
         write_atomic(build_dir / "graph.trig", store.write_trig)
         mark_current(build_dir)
     finally:
-        store.close()
-    ds.remove_graph(ds.graph(LINKS_GRAPH))
-    target = ds.graph(LINKS_GRAPH)
-    for t in links:
-        target.add(t)
+        if own:
+            store.close()
+    if ds is not None:
+        ds.remove_graph(ds.graph(LINKS_GRAPH))
+        target = ds.graph(LINKS_GRAPH)
+        for t in links:
+            target.add(t)
 
 
-def post_build(ds: Dataset, out_dir: Path, report, *, generated_at: datetime) -> None:
-    """The build's link step: offline links into the links graph, the link report into the summary.
+def _put_links(store: Store, links: Graph) -> None:
+    # Sorted: graph.trig is written from an in-memory store, which keeps the order quads were added in.
+    store.put_graph_sorted(str(LINKS_GRAPH), links.serialize(format="nt", encoding="utf-8"),
+                           media_type="application/n-triples")
 
+
+def post_build(store: Store, out_dir: Path, report, *, generated_at: datetime) -> None:
+    """The build's link step: offline links into the links graph of `store`, the link report into the summary.
+
+    The caller (graph.pipeline) writes graph.trig from the store afterwards, once for all steps.
     Never raises: linking is an extra, so a failure becomes a build warning and the graph is kept.
     """
     lines = report.extras.setdefault("summary_lines", [])
     try:
-        links, link_report = link_dataset(ds, generated_at=generated_at)
-        store_links(out_dir, ds, links)
+        links, link_report = link_dataset(store, generated_at=generated_at)
+        _put_links(store, links)
     except Exception as exc:  # a linking bug must not lose a built graph
         log.exception("link step failed")
         report.warnings.append(f"linking skipped: {exc}")

@@ -13,11 +13,14 @@ more leave the ID out and flagged. A wrong link is worse than no link.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from rdflib import Dataset, URIRef
+from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.term import Node
 
 from graph.gazetteer import norm_place
 from graph.link.reference import LEVEL, ReferenceIndex, RefPlace, name_forms
@@ -26,12 +29,19 @@ from graph.vocab import LINKS_GRAPH, PG, PlaceKind
 __all__ = ["EntityInfo", "PlaceDecision", "collect_entities", "document_place_names", "is_place", "resolve_place"]
 
 _KIND_BY_CLASS = {PG[k.value]: k for k in PlaceKind}
+_PLACE_KINDS = frozenset(_KIND_BY_CLASS)
 # A GeoNames ID found by name inside a parent is one source, matched by name: weighted like a
 # single-source QID (QidBasis.NATURAL_EARTH_ONLY).
 NAME_MATCH_WEIGHT = 0.8
 # "<Parent>'s <mention>" right before a mention, and "<mention> of|in <Parent>" right after it.
 _BEFORE = re.compile(r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})['’]s\s+$")
 _AFTER = re.compile(r"^\s*(?:of|in)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})")
+
+
+class QuadSource(Protocol):
+    """What linking reads a graph through: rdflib's Dataset.quads, which graph.store.Store also offers."""
+
+    def quads(self, pattern: tuple) -> Iterator[tuple[Node, Node, Node, Node]]: ...
 
 
 @dataclass
@@ -61,56 +71,77 @@ class PlaceDecision:
     id_note: str = ""  # why a placed entity has no external ID although one was looked for
 
 
-def collect_entities(ds: Dataset) -> dict[URIRef, EntityInfo]:
-    """Gather labels, classes, documents, locatedIn facts and mention contexts of every entity."""
+def collect_entities(source: QuadSource) -> dict[URIRef, EntityInfo]:
+    """Gather labels, classes, documents, locatedIn facts and mention contexts of every entity.
+
+    Args:
+        source: anything with rdflib's `quads((s, p, o, g))`: a Dataset, or a graph.store.Store
+            (the build reads its store directly rather than re-parse graph.trig).
+
+    Why one pass per predicate: an indexed lookup per property touches each quad once, so the cost
+    grows with the graph, not with graphs x nodes (walking every context and asking `value()` per
+    mention took most of a 200-document build's link step). The label is the most frequent
+    rdfs:label across graphs, ties alphabetically, so it does not depend on graph order.
+    """
     infos: dict[URIRef, EntityInfo] = {}
-    sentences: dict[URIRef, tuple[str, int]] = {}
-    mentions: list[tuple[URIRef, URIRef, int, int]] = []
+    labels: dict[URIRef, Counter] = defaultdict(Counter)
 
     def info(iri: URIRef) -> EntityInfo:
         if iri not in infos:
             infos[iri] = EntityInfo(iri=iri)
         return infos[iri]
 
-    graphs = ds.graphs() if hasattr(ds, "graphs") else ds.contexts()  # rdflib >= 7.2 renamed it
-    for ctx in graphs:
-        if ctx.identifier == LINKS_GRAPH:
+    def pairs(p: URIRef) -> Iterator[tuple[Node, Node, Node]]:
+        for s, _, o, g in source.quads((None, p, None, None)):
+            if g != LINKS_GRAPH:
+                yield s, o, g
+
+    for s, o, _ in pairs(RDF.type):
+        if isinstance(s, URIRef) and str(o).startswith(str(PG)) and "/id/" in str(s):
+            info(s).classes.add(o)
+    for s, o, _ in pairs(RDFS.label):
+        if "/id/" in str(s):
+            labels[s][str(o)] += 1
+            info(s).names.add(str(o))
+    for s, counts in labels.items():
+        infos[s].label = min(counts, key=lambda name: (-counts[name], name))
+    for s, o, _ in pairs(SKOS.altLabel):
+        if "/id/" in str(s):
+            info(s).names.add(str(o))
+    for s, o, _ in pairs(PG.mentionedIn):
+        info(s).docs.add(o)
+    for s, o, _ in pairs(PG.locatedIn):
+        if isinstance(o, URIRef):
+            info(s).located_in.add(o)
+
+    # Sentences and mentions are nodes of one document graph: their properties are keyed by (graph, node).
+    def values(p: URIRef) -> dict[tuple[Node, Node], Node]:
+        out: dict[tuple[Node, Node], Node] = {}
+        for s, o, g in pairs(p):
+            out.setdefault((g, s), o)
+        return out
+
+    start_of, end_of = values(PG.startOffset), values(PG.endOffset)
+    sentence_nodes = {(g, s) for s, _, _, g in source.quads((None, RDF.type, PG.Sentence, None)) if g != LINKS_GRAPH}
+    sentences: dict[tuple[Node, Node], tuple[str, int]] = {}
+    for sent, text, g in pairs(PG.text):
+        start = start_of.get((g, sent))
+        if start is not None and (g, sent) in sentence_nodes:
+            sentences[(g, sent)] = (str(text), int(start))
+    in_sentence, forms = values(PG.inSentence), values(PG.surfaceForm)
+    for m, ent, g in pairs(PG.mentionOf):
+        form = forms.get((g, m))
+        if form is not None:
+            info(ent).names.add(str(form))
+        sent, start, end = in_sentence.get((g, m)), start_of.get((g, m)), end_of.get((g, m))
+        if sent is None or start is None or end is None or (g, sent) not in sentences:
             continue
-        for s, o in ctx.subject_objects(RDF.type):
-            if isinstance(s, URIRef) and str(o).startswith(str(PG)) and "/id/" in str(s):
-                info(s).classes.add(o)
-        for s, o in ctx.subject_objects(RDFS.label):
-            if "/id/" in str(s):
-                info(s).label = info(s).label or str(o)
-                info(s).names.add(str(o))
-        for s, o in ctx.subject_objects(SKOS.altLabel):
-            if "/id/" in str(s):
-                info(s).names.add(str(o))
-        for s, o in ctx.subject_objects(PG.mentionedIn):
-            info(s).docs.add(o)
-        for s, o in ctx.subject_objects(PG.locatedIn):
-            if isinstance(o, URIRef):
-                info(s).located_in.add(o)
-        for sent, text in ctx.subject_objects(PG.text):
-            start = ctx.value(sent, PG.startOffset)
-            if start is not None and (sent, RDF.type, PG.Sentence) in ctx:
-                sentences[sent] = (str(text), int(start))
-        for m, ent in ctx.subject_objects(PG.mentionOf):
-            sent, start, end = ctx.value(m, PG.inSentence), ctx.value(m, PG.startOffset), ctx.value(m, PG.endOffset)
-            form = ctx.value(m, PG.surfaceForm)
-            if form is not None:
-                info(ent).names.add(str(form))
-            if sent is not None and start is not None and end is not None:
-                mentions.append((ent, sent, int(start), int(end)))
-    for ent, sent, start, end in mentions:
-        if sent not in sentences:
-            continue
-        text, offset = sentences[sent]
-        before, after = text[: max(0, start - offset)], text[max(0, end - offset):]
+        text, offset = sentences[(g, sent)]
+        before, after = text[: max(0, int(start) - offset)], text[max(0, int(end) - offset):]
         for pattern, chunk in ((_BEFORE, before[-60:]), (_AFTER, after[:60])):
-            m = pattern.search(chunk)
-            if m:
-                infos[ent].context_names.add(m.group(1))
+            found = pattern.search(chunk)
+            if found:
+                infos[ent].context_names.add(found.group(1))
     return infos
 
 
@@ -180,8 +211,7 @@ def resolve_place(
     ancestors = {p.key: idx.ancestor_keys(p) for p in candidates}
     # Names that could be a parent of the candidates (a higher level): only those can contradict.
     top = min(p.level for p in candidates)
-    known = {k for k in idx.by_name if any(LEVEL[PlaceKind.COUNTRY] < idx.places[x].level < top
-                                             for x in idx.by_name[k])}
+    known = idx.names_above(top)
     supported: dict[str, set[str]] = defaultdict(set)
     contradicting: list[str] = []
     for name, how in strong:
@@ -278,12 +308,12 @@ def document_place_names(infos: dict[URIRef, EntityInfo]) -> dict[URIRef, set[st
     """Normalised names of the place entities mentioned in each document."""
     out: dict[URIRef, set[str]] = defaultdict(set)
     for info in infos.values():
-        if PG.Place in info.classes or info.classes & set(_KIND_BY_CLASS):
+        if is_place(info):
+            forms = set().union(*(name_forms(n)[0] for n in info.names))
             for d in info.docs:
-                for n in info.names:
-                    out[d] |= name_forms(n)[0]
+                out[d] |= forms
     return out
 
 
 def is_place(info: EntityInfo) -> bool:
-    return PG.Place in info.classes or bool(info.classes & set(_KIND_BY_CLASS))
+    return PG.Place in info.classes or not _PLACE_KINDS.isdisjoint(info.classes)

