@@ -133,7 +133,7 @@ def _group_braces(sparql: str) -> list[int]:
             pending = None
             stack.append(kind)
             # a group holding a subquery must hold nothing else; the subquery's own WHERE gets the block
-            if kind == "group" and not re.match(r"\s*SELECT\b", sparql[i + 1:], re.IGNORECASE):
+            if kind == "group" and not re.match(r"(?:\s|#[^\n]*(?:\n|$))*SELECT\b", sparql[i + 1:], re.IGNORECASE):
                 out.append(i + 1)
         elif ch == "}" and stack:
             stack.pop()

@@ -27,6 +27,8 @@ def store() -> Store:
     "PREFIX ex: <urn:ex#> SELECT ?s WHERE { ?s <urn:p> ?o FILTER(?o != \"{\") }",
     "CONSTRUCT { ?s <urn:q> ?o } WHERE { ?s <urn:p> ?o }",
     "ASK { ?s <urn:p> ?o }",
+    # a subquery after a comment: the VALUES block goes into the subquery, not beside it
+    "SELECT ?s ?o WHERE {\n  {\n    # the inner query\n    SELECT ?s ?o WHERE { ?s <urn:p> ?o }\n  }\n}",
 ])
 def test_values_binding_matches_native_substitution(store: Store, query: str) -> None:
     bound = {"o": Literal('y # } " z')}
