@@ -358,14 +358,14 @@ class Store:
         bulk loader, which does not hold the GIL, so a build can fill its on-disk store from a
         background thread while it extracts (about 3x faster at 1,000 documents, and off the
         critical path). The merged view gets the same lines with the graph name cut, so `graphs`
-        must name every graph in `data`, and never the inferred graph (which stays out of it).
+        must name every graph in `data`; it is for document graphs (the reasoner's graph goes in with put_graph).
 
         Raises:
             StoreError: `data` does not parse, or a line lies in a graph not in `graphs`.
         """
         names = {str(g).encode() for g in graphs}
         if str(INFERRED_GRAPH).encode() in names:
-            raise StoreError("load_graphs: the inferred graph is not part of the merged view; use put_graph")
+            raise StoreError("load_graphs is for document graphs; put the inferred graph with put_graph")
         # One pass over the bytes: the last term of each line is its graph (raw newlines end lines only).
         stray = set(_GRAPH_TAIL.findall(data)) - names
         triples, n = _GRAPH_TAIL.subn(b" .\n", data)
