@@ -214,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         if graph is None and "default" not in params:
             self._error(HTTPStatus.BAD_REQUEST, "name a graph with ?graph=IRI")
         elif graph is None:
-            self._error(HTTPStatus.BAD_REQUEST, "the default graph is the union of all graphs; name one")
+            self._error(HTTPStatus.BAD_REQUEST, "the default graph is the merged view of all graphs; name one")
         return graph
 
     def _gsp_get(self, params: dict[str, list[str]]) -> None:

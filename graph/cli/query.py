@@ -13,16 +13,21 @@ from graph.store import StoreError, open_store
 _FORMATS = click.Choice([f.value for f in OutputFormat])
 
 
+def _graph_options(command):
+    """--graph, --format and --inferred, shared by `query` and `sparql` so both read a graph alike."""
+    command = click.option("--inferred/--no-inferred", default=True, show_default=True,
+                           help="Include the reasoner's inferred named graph.")(command)
+    command = click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)(command)
+    return click.option("--graph", "graph_path", default="out", show_default=True,
+                        type=click.Path(path_type=Path), help="Build folder or RDF file (.trig, .ttl, .nq).")(command)
+
+
 @main.command("query")
 @click.argument("name", required=False)
 @click.option("--list", "list_all", is_flag=True, help="List the canned questions and their parameters.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Query parameter (repeatable); IRIs in full or as pgid:park/..., pg:Class.")
-@click.option("--graph", "graph_path", default="out", show_default=True, type=click.Path(path_type=Path),
-              help="Build folder or RDF file (.trig, .ttl, .nq).")
-@click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
-@click.option("--inferred/--no-inferred", default=True, show_default=True,
-              help="Include the reasoner's inferred named graph.")
+@_graph_options
 def query_cmd(name: str | None, list_all: bool, params: tuple[str, ...], graph_path: Path, fmt: str,
               inferred: bool) -> None:
     """Run the canned question NAME (see --list) on a built graph.
@@ -56,13 +61,9 @@ def query_cmd(name: str | None, list_all: bool, params: tuple[str, ...], graph_p
 @click.argument("text", required=False)
 @click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read the query from this file instead.")
-@click.option("--graph", "graph_path", default="out", show_default=True, type=click.Path(path_type=Path),
-              help="Build folder or RDF file (.trig, .ttl, .nq).")
-@click.option("--format", "fmt", type=_FORMATS, default="table", show_default=True)
-@click.option("--inferred/--no-inferred", default=True, show_default=True,
-              help="Include the reasoner's inferred named graph.")
+@_graph_options
 def sparql_cmd(text: str | None, query_file: Path | None, graph_path: Path, fmt: str, inferred: bool) -> None:
-    """Run your own SPARQL (TEXT or --file) on a built graph; the default graph is the union of all graphs.
+    """Run your own SPARQL (TEXT or --file) on a built graph; the default graph holds every graph's triples once.
 
     Example:
         parkgraph sparql 'SELECT ?p WHERE { ?p a pg:IndustrialPark } ORDER BY ?p' --graph out
