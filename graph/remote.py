@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,150 +25,12 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from graph.sparql_text import bind_values, sparql_iri, sparql_term
 from graph.store import QueryResult, StoreError
 
 __all__ = ["RemoteStore", "bind_values", "sparql_term"]
 
 log = logging.getLogger(__name__)
-
-_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
-def _uchar(m: re.Match) -> str:
-    code = ord(m.group())
-    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
-
-
-def _iri(value: str) -> str:
-    if not value or _IRI_BAD.search(value):
-        raise StoreError(f"cannot bind {value!r}: not a valid IRI")
-    return f"<{value}>"
-
-
-def sparql_term(term: Node | str) -> str:
-    """Serialise an rdflib term (or an IRI string, as Store.query accepts) as SPARQL/N-Triples text.
-
-    IRIs with characters that could end the IRI are refused; literal text is escaped, so a
-    bound value can never change the query around it.
-
-    Raises:
-        StoreError: a blank node, an invalid IRI or language tag.
-
-    Examples:
-        >>> sparql_term(Literal('say "hi"\\n'))
-        '"say \\\\"hi\\\\"\\\\n"'
-    """
-    if isinstance(term, URIRef):
-        return _iri(str(term))
-    if isinstance(term, Literal):
-        text = "".join(_LITERAL_ESCAPES.get(ch, ch) for ch in str(term))
-        # control and non-ASCII characters as \u escapes: some servers (Virtuoso) misread UTF-8 forms
-        text = re.sub(r"[^\x20-\x7e]", _uchar, text)
-        if term.language:
-            if not _LANG.match(term.language):
-                raise StoreError(f"cannot bind {term!r}: bad language tag")
-            return f'"{text}"@{term.language}'
-        if term.datatype:
-            return f'"{text}"^^{_iri(str(term.datatype))}'
-        return f'"{text}"'
-    if isinstance(term, BNode):
-        raise StoreError("cannot bind a blank node to a query on a remote store")
-    if isinstance(term, str):
-        if term.startswith(("http://", "https://", "urn:")):
-            return _iri(term)
-        return sparql_term(Literal(term))
-    raise StoreError(f"cannot bind {term!r}")
-
-
-_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
-_WORD = re.compile(r"[A-Za-z]+")
-
-
-def _group_braces(sparql: str) -> list[int]:
-    """Indexes just after every `{` that opens a group graph pattern (WHERE groups, OPTIONAL,
-    subqueries, FILTER EXISTS...), skipping comments, strings, IRIs, a CONSTRUCT template and
-    VALUES data blocks.
-
-    Raises:
-        StoreError: the query has no group pattern.
-    """
-    i, n = 0, len(sparql)
-    out: list[int] = []
-    stack: list[str] = []  # "group", "template" or "data" for each open brace
-    pending: str | None = None  # what the next "{" opens, when a keyword said so
-    while i < n:
-        ch = sparql[i]
-        if ch == "#":
-            j = sparql.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if ch in "'\"":
-            quote = ch * 3 if sparql.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not sparql.startswith(quote, j):
-                j += 2 if sparql[j] == "\\" else 1
-            i = j + len(quote)
-            continue
-        if ch == "<":
-            m = _IRIREF.match(sparql, i)
-            if m:
-                i = m.end()
-                continue
-        if ch.isalpha() and (i == 0 or not (sparql[i - 1].isalnum() or sparql[i - 1] in "?$_:")):
-            m = _WORD.match(sparql, i)
-            word = m.group().upper() if m else ""
-            if word == "VALUES":
-                pending = "data"
-            elif word == "CONSTRUCT" and not stack:
-                rest = sparql[m.end():].lstrip() if m else ""
-                pending = None if rest.upper().startswith("WHERE") else "template"
-            i = m.end() if m else i + 1
-            continue
-        if ch == "{":
-            kind = "data" if (stack and stack[-1] == "data") else (pending or "group")
-            pending = None
-            stack.append(kind)
-            # a group holding a subquery must hold nothing else; the subquery's own WHERE gets the block
-            if kind == "group" and not re.match(r"(?:\s|#[^\n]*(?:\n|$))*SELECT\b", sparql[i + 1:], re.IGNORECASE):
-                out.append(i + 1)
-        elif ch == "}" and stack:
-            stack.pop()
-        i += 1
-    if not out:
-        raise StoreError("cannot bind parameters: the query has no WHERE { ... } group")
-    return out
-
-
-def bind_values(sparql: str, bindings: dict[str, Node | str]) -> str:
-    """The query with `bindings` pre-bound: a one-row VALUES block opens every group pattern.
-
-    Why every group: SPARQL evaluates groups bottom-up, so a binding placed only at the top
-    would not reach a FILTER inside OPTIONAL or a subquery; in every group it acts like
-    pyoxigraph's substitution of the variable throughout the query.
-
-    Raises:
-        StoreError: a bad variable name or term, or no group pattern.
-    """
-    if not bindings:
-        return sparql
-    names = sorted(bindings)
-    for name in names:
-        if not _VAR.match(name):
-            raise StoreError(f"cannot bind {name!r}: not a variable name")
-    head = " ".join(f"?{n}" for n in names)
-    row = " ".join(sparql_term(bindings[n]) for n in names)
-    block = f" VALUES ({head}) {{ ({row}) }} "
-    parts, last = [], 0
-    for at in _group_braces(sparql):
-        parts.append(sparql[last:at])
-        parts.append(block)
-        last = at
-    parts.append(sparql[last:])
-    return "".join(parts)
-
 
 @dataclass(frozen=True)
 class Endpoints:
@@ -290,7 +151,7 @@ class RemoteStore:
         g = Graph()
         g.parse(data=data.decode("utf-8"), format="turtle")
         triples = g.serialize(format="nt")
-        name = _iri(graph)
+        name = sparql_iri(graph)
         self.update(f"DROP SILENT GRAPH {name} ; INSERT DATA {{ GRAPH {name} {{ {triples} }} }}")
 
     def get_graph(self, graph: str) -> bytes:
@@ -304,11 +165,11 @@ class RemoteStore:
 
     def drop_graph(self, graph: str) -> None:
         """Remove a named graph; silent when the server does not have it."""
-        self.update(f"DROP SILENT GRAPH {_iri(graph)}")
+        self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
 
     def delete_about(self, graph: str, subject: str) -> None:
         """Delete the triples of `graph` whose subject is `subject` (a document graph's meta entries)."""
-        self.update(f"DELETE WHERE {{ GRAPH {_iri(graph)} {{ {_iri(subject)} ?p ?o }} }}")
+        self.update(f"DELETE WHERE {{ GRAPH {sparql_iri(graph)} {{ {sparql_iri(subject)} ?p ?o }} }}")
 
     def add_quads(self, data: bytes) -> None:
         """Add N-Quads: one INSERT DATA per named graph (a GSP POST where the server has one)."""
@@ -327,7 +188,7 @@ class RemoteStore:
                 self._request("POST", self._gsp_url(graph), body=triples.encode("utf-8"),
                               headers={"Content-Type": "text/turtle"})
             else:
-                self.update(f"INSERT DATA {{ GRAPH {_iri(graph)} {{ {triples} }} }}")
+                self.update(f"INSERT DATA {{ GRAPH {sparql_iri(graph)} {{ {triples} }} }}")
 
     def export(self) -> bytes:
         """The ParkGraph named graphs as N-Quads (the server's own system graphs left out)."""

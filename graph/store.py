@@ -21,6 +21,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from graph.errors import StoreError
+from graph.sparql_text import bind_values, has_dataset_clause, hint_values, lateral_optionals
 from graph.vocab import INFERRED_GRAPH
 
 __all__ = [
@@ -51,10 +53,6 @@ RDF_FORMATS = {
     ".rdf": ox.RdfFormat.RDF_XML,
     ".owl": ox.RdfFormat.RDF_XML,
 }
-
-
-class StoreError(RuntimeError):
-    """A graph that cannot be opened or a query that cannot run; the message says which and why."""
 
 
 @dataclass
@@ -135,18 +133,27 @@ class Store:
         return self._store
 
     def query(self, sparql: str, *, bindings: dict[str, Node | str] | None = None,
-              include_inferred: bool = True) -> QueryResult:
+              include_inferred: bool = True, plan_hints: bool = True) -> QueryResult:
         """Run a SPARQL query; `bindings` substitute variables (never spliced into the text).
 
         Args:
             sparql: the query text.
             bindings: values for variables.
             include_inferred: False to leave the reasoner's inferred graph out of the default graph.
+            plan_hints: False to run the text as given, without the planner hints of
+                graph.sparql_text (same rows; tests compare both ways).
 
         Raises:
             StoreError: the query does not parse or fails to evaluate.
         """
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        # same answer, better plan: see graph.sparql_text (hint_values, lateral_optionals)
+        planned = sparql
+        if plan_hints:
+            try:
+                planned = lateral_optionals(hint_values(sparql, bindings or {}))
+            except StoreError:  # a value the hint cannot spell (a blank node): substitution alone
+                planned = lateral_optionals(sparql)
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED say which graphs it reads
             run = self._store.query
         else:
@@ -156,13 +163,11 @@ class Store:
                 run = partial(self._store.query, default_graph=others, named_graphs=others)
         try:
             try:
-                result = run(sparql, substitutions=subs or None)
+                result = run(planned, substitutions=subs or None)
             except RuntimeError as exc:
                 # pyoxigraph substitutes only projected variables; others go in as a VALUES block
                 if not subs or "projection" not in str(exc):
                     raise
-                from graph.remote import bind_values
-
                 result = run(bind_values(sparql, bindings or {}))
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from exc
@@ -417,16 +422,6 @@ class Store:
         """Quads in the named graphs (the merged view is not counted twice)."""
         merged = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=_DEFAULT)
         return len(self._store) - int(next(iter(merged))["n"].value)
-
-
-def has_dataset_clause(sparql: str) -> bool:
-    """True when a query names its own dataset (FROM / FROM NAMED before its first brace).
-
-    Why: the merged default graph is only the default; a user's FROM <graph> must win over it.
-    """
-    head = re.sub(r"<[^<>\s]*>", "<>", sparql)  # IRIs may hold '#' or braces-free text that looks like FROM
-    head = re.sub(r"#[^\n]*", "", head).split("{", 1)[0]
-    return re.search(r"\bFROM\b", head, re.IGNORECASE) is not None
 
 
 def negotiate_results(accept: str | None) -> ox.QueryResultsFormat:

@@ -1,0 +1,68 @@
+"""The SPARQL text helpers: brace scanning, and planner hints that must never change an answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Literal, URIRef
+
+from graph.query import bind_params, load_queries, result_records
+from graph.sparql_text import hint_values, lateral_optionals, scan_groups
+from graph.store import open_store
+
+QUERIES = load_queries()
+
+
+@pytest.fixture(scope="module")
+def store(corpus_build):
+    return open_store(corpus_build.out_dir)
+
+
+def test_scan_groups_tells_groups_from_strings_iris_comments_and_values():
+    q = ('SELECT * WHERE { ?s <urn:x#y> "a { b" . # { not a group\n'
+         ' VALUES ?v { 1 } OPTIONAL { ?s ?p ?o } { SELECT ?s WHERE { ?s ?p 1 } } }')
+    groups = scan_groups(q)
+    assert [(g.kind, g.keyword, g.subquery) for g in groups] == [
+        ("group", "WHERE", False), ("data", None, False), ("group", "OPTIONAL", False),
+        ("group", None, True), ("group", "WHERE", False)]
+    assert all(q[g.open] == "{" and q[g.close] == "}" for g in groups)
+    assert groups[2].parent == 0 and groups[4].parent == 3
+
+
+def test_lateral_wraps_only_plain_optionals_of_the_outer_group():
+    q = ("SELECT * WHERE { ?s ?p ?o OPTIONAL { ?s <urn:a> ?a } "
+         "OPTIONAL { { ?s <urn:b> ?b } UNION { ?s <urn:c> ?b } } "
+         "{ SELECT ?s WHERE { ?s ?p ?o OPTIONAL { ?s <urn:d> ?d } } } }")
+    out = lateral_optionals(q)
+    assert out.count("LATERAL") == 1
+    assert "LATERAL { OPTIONAL { ?s <urn:a> ?a } }" in out
+
+
+def test_hint_values_opens_the_outer_group_with_escaped_terms():
+    q = "SELECT ?x ?n WHERE { ?x <urn:name> ?n }"
+    out = hint_values(q, {"n": Literal('a" } DROP ALL #'), "x": URIRef("urn:x")})
+    assert out.startswith('SELECT ?x ?n WHERE { VALUES (?n ?x) { ("a\\" } DROP ALL #" <urn:x>) }')
+    assert scan_groups(out)[0].close == len(out) - 1  # the value did not open or close a group
+
+
+CASES = [(q.name, None) for q in QUERIES.values()] + [(q.name, p.name) for q in QUERIES.values() for p in q.params]
+
+
+@pytest.mark.parametrize(("name", "param"), CASES)
+def test_plan_hints_never_change_an_answer(store, name, param):
+    """Every canned query, unbound and with each parameter bound to a value from its answer."""
+    query = QUERIES[name]
+    values = [None]
+    if param:
+        column = query.param(param).sample_column
+        rows = result_records(store.query(query.text))
+        values = sorted({json.dumps(r[column]) for r in rows if r.get(column) is not None})[:3]
+        assert values, f"{name}: no sample for {param}"
+        values = [json.loads(v) for v in values]
+    for value in values:
+        bindings = dict(bind_params(query, {param: str(value)})) if param else {}
+        hinted = result_records(store.query(query.text, bindings=dict(bindings)))
+        plain = result_records(store.query(query.text, bindings=dict(bindings), plan_hints=False))
+        key = lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False)  # noqa: E731
+        assert sorted(hinted, key=key) == sorted(plain, key=key), f"{name} {param}={value}"
