@@ -5,9 +5,9 @@ group structure (which `{` opens a WHERE group, an OPTIONAL, a subquery, a VALUE
 without a full SPARQL parser, and both must serialise bound values so that a value can never
 change the query around it.
 
-Two things here exist only for the planner of the embedded store (pyoxigraph), and neither
-changes a query's answer (the golden tests and the server comparisons run every canned query
-both ways):
+Two things here exist only for the planner of the embedded store (pyoxigraph), used when a query
+has bound parameters (a selective question), and neither changes a query's answer
+(tests/test_sparql_text.py runs every canned query and parameter both ways):
 
 - `hint_values`: pyoxigraph substitutes bound parameters after it has planned the query, so a
   query bound to one park is planned as if it asked about every park. A one-row VALUES block
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
@@ -203,12 +204,21 @@ def hint_values(sparql: str, bindings: dict[str, Node | str]) -> str:
     """
     if not bindings:
         return sparql
-    where = _where_group(scan_groups(sparql))
-    if where is None or where.subquery:
+    at = _where_start(sparql)
+    if at is None:
         return sparql
-    return _insert(sparql, [(where.open + 1, _values_block(bindings))])
+    return _insert(sparql, [(at, _values_block(bindings))])
 
 
+@lru_cache(maxsize=512)
+def _where_start(sparql: str) -> int | None:
+    """Index just inside the outer WHERE group's `{` (cached: the scan costs about as much as a
+    small query on the embedded store, and canned queries repeat)."""
+    where = _where_group(scan_groups(sparql))
+    return None if where is None or where.subquery else where.open + 1
+
+
+@lru_cache(maxsize=512)
 def lateral_optionals(sparql: str) -> str:
     """The query with each plain OPTIONAL of its outer WHERE group looked up once per row (LATERAL).
 

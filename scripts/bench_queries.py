@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -42,7 +43,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from synth_graph import generate  # noqa: E402
 
 from graph.query import CannedQuery, bind_params, load_queries, result_records, run_sparql  # noqa: E402
-from graph.store import open_store, to_oxigraph  # noqa: E402
+from graph.store import Store, load_rdf_file, open_store, to_oxigraph  # noqa: E402
 
 # One job: (key, query text, bindings as rdflib terms).
 Job = tuple[str, str, dict]
@@ -56,6 +57,22 @@ def median_ms(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
         rows = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000, rows
+
+
+def paired_median_ms(a: Callable[[], int], b: Callable[[], int], repeat: int) -> tuple[tuple[float, int], ...]:
+    """Median times of `a` and `b` run alternately, so drift in machine load hits both alike.
+
+    Why: run one after the other, whichever went second got a warmer cache or a quieter
+    machine; on 2 shared cores that alone moved embedded/raw ratios by 2x on small queries.
+    """
+    times: tuple[list[float], list[float]] = ([], [])
+    rows = [0, 0]
+    for _ in range(repeat):
+        for k, fn in enumerate((a, b)):
+            t = time.perf_counter()
+            rows[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    return tuple((statistics.median(ts) * 1000, n) for ts, n in zip(times, rows))
 
 
 def pick_param(store, q: CannedQuery) -> dict[str, str]:
@@ -72,16 +89,43 @@ def pick_param(store, q: CannedQuery) -> dict[str, str]:
     return {}
 
 
-def raw_store(path: Path):
+def fresh_dir(path: Path | None) -> str | None:
+    """An empty directory for an on-disk store (None: in memory)."""
+    if path is None:
+        return None
+    if path.exists():
+        shutil.rmtree(path)
+    return str(path)
+
+
+def embedded_store(path: Path, disk: Path | None) -> Store:
+    """The graph as `parkgraph query` reads it: on disk like a build folder's store, or in memory
+    like `--graph file.nq`."""
+    import pyoxigraph as ox
+
+    where = fresh_dir(disk)
+    st = ox.Store(where) if where else ox.Store()
+    store = Store(st, location=str(path))
+    load_rdf_file(st, path)
+    store.rebuild_merged()
+    if where:
+        st.flush()  # as open_store leaves a build folder's store
+    return store
+
+
+def raw_store(path: Path, disk: Path | None = None):
     """A bare pyoxigraph store: the named graphs plus a default graph holding every triple once.
 
     The inferred graph's triples go into the default graph too, as the embedded store shows them.
     """
     import pyoxigraph as ox
 
-    st = ox.Store()
+    where = fresh_dir(disk)
+    st = ox.Store(where) if where else ox.Store()
     st.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     st.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    if where:
+        st.flush()
     return st
 
 
@@ -181,15 +225,15 @@ def run_rdflib(path: Path, jobs: list[Job], repeat: int, timeout: float) -> dict
     return results
 
 
-def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdflib: bool) -> dict:
+def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdflib: bool, memory: bool) -> dict:
     path = work / f"synth-{triples}.nq"
     n = generate(path, triples=triples)
-    print(f"== {n} quads ({path})", flush=True)
+    print(f"== {n} quads ({path}), stores {'in memory' if memory else 'on disk'}", flush=True)
     t = time.perf_counter()
-    store = open_store(path)
+    store = embedded_store(path, None if memory else work / f"embedded-{triples}")
     load = {"embedded_s": round(time.perf_counter() - t, 1)}
     t = time.perf_counter()
-    raw = raw_store(path)
+    raw = raw_store(path, None if memory else work / f"raw-{triples}")
     load["raw_s"] = round(time.perf_counter() - t, 1)
     print(f"  pyoxigraph loaded: embedded {load['embedded_s']} s, raw {load['raw_s']} s", flush=True)
     jobs: list[Job] = []
@@ -200,9 +244,9 @@ def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdfli
                 continue
             bindings = dict(bind_params(q, params))
             key = f"{q.name} [{variant}{': ' + ', '.join(f'{k}={v}' for k, v in params.items()) if params else ''}]"
-            ms, count = median_ms(lambda q=q, b=bindings: len(run_sparql(store, q.text, bindings=dict(b)).rows),
-                                  repeat)
-            raw_ms, raw_count = median_ms(lambda q=q, b=bindings, st=raw: raw_run(st, q.text, b), repeat)
+            (ms, count), (raw_ms, raw_count) = paired_median_ms(
+                lambda q=q, b=bindings: len(run_sparql(store, q.text, bindings=dict(b)).rows),
+                lambda q=q, b=bindings, st=raw: raw_run(st, q.text, b), repeat)
             rows[key] = {"query": q.name, "variant": variant, "params": params, "rows": count,
                          "embedded_ms": round(ms, 1), "raw_ms": round(raw_ms, 1),
                          "embedded_over_raw": round(ms / raw_ms, 2) if raw_ms else None}
@@ -225,7 +269,8 @@ def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdfli
             r["ratio"] = round((timeout * 1000 if ms is None else ms) / max(r["embedded_ms"], 0.1), 1)
             if ms is not None and count != r["rows"]:
                 r["rdflib_rows"] = count
-    return {"quads": n, "load": load, "queries": rows, "path": str(path), "rdflib_timeout_s": timeout}
+    return {"quads": n, "load": load, "queries": rows, "path": str(path), "rdflib_timeout_s": timeout,
+            "stores": "memory" if memory else "disk"}
 
 
 def bench_communities(path: Path) -> dict:
@@ -265,7 +310,7 @@ def table(report: dict) -> str:
     for entry in report["sizes"]:
         timeout = entry["rdflib_timeout_s"]
         load = entry["load"]
-        lines += [f"### {entry['quads']:,} quads", "",
+        lines += [f"### {entry['quads']:,} quads (pyoxigraph stores {entry.get('stores', 'in memory')})", "",
                   "load: " + ", ".join(f"{k[:-2]} {v} s" for k, v in load.items()), "",
                   "| query | variant | rows | embedded ms | raw pyoxigraph ms | embedded/raw | rdflib ms | "
                   "rdflib/embedded |",
@@ -297,13 +342,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rdflib-timeout", type=float, default=60.0, help="seconds per rdflib query")
     parser.add_argument("--skip-rdflib", action="store_true")
+    parser.add_argument("--memory", action="store_true",
+                        help="embedded and raw stores in memory (default: on disk, as a build folder's store)")
     parser.add_argument("--skip-communities", action="store_true")
     parser.add_argument("--json", type=Path, help="write all numbers here")
     parser.add_argument("--table", type=Path, help="write the Markdown table here")
     args = parser.parse_args()
     report: dict = {"sizes": []}
     for size in args.sizes:
-        report["sizes"].append(bench_size(size, args.work, args.repeat, args.rdflib_timeout, args.skip_rdflib))
+        report["sizes"].append(bench_size(size, args.work, args.repeat, args.rdflib_timeout, args.skip_rdflib,
+                                             args.memory))
         if args.json:  # keep what is done if a later size is interrupted
             args.json.write_text(json.dumps(report, indent=1))
     if not args.skip_communities:
