@@ -179,11 +179,13 @@ def _replace(store, batch: list[tuple[str, bytes]]) -> int:
     return len(batch)
 
 
-def _load(store, batch: list[tuple[str, bytes]]) -> None:
+def _load(store, batch: list[tuple[str, bytes, bytes | None]]) -> None:
     """Add document graphs (with their meta entries) through the fastest path the store offers."""
-    data = b"".join(d for _, d in batch)
+    data = b"".join(d for _, d, _ in batch)
     if hasattr(store, "load_graphs"):
-        store.load_graphs(data, [g for g, _ in batch] + [str(META_GRAPH)])
+        known = [t for _, _, t in batch]
+        triples = b"".join(known) if all(t is not None for t in known) else None  # type: ignore[arg-type]
+        store.load_graphs(data, [g for g, _, _ in batch] + [str(META_GRAPH)], triples=triples)
     else:
         store.add_quads(data)
 
@@ -211,7 +213,7 @@ class BackgroundSync:
         self.held = stored_documents(store)
         self.done: set[str] = set()
         self.counts = {"replaced": 0, "dropped": 0, "kept": 0}
-        self._batch: list[tuple[str, bytes]] = []
+        self._batch: list[tuple[str, bytes, bytes | None]] = []
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="store-sync", daemon=True)
@@ -221,13 +223,18 @@ class BackgroundSync:
         for g in sorted(set(self.held) - set(self.wanted)):
             self._put(lambda g=g: self._drop(g))
 
-    def document(self, doc_id: str, sha256: str, quads: bytes, *, changed: bool) -> None:
-        """Queue a document's graph for loading unless the store holds it already (same hash, unchanged)."""
+    def document(self, doc_id: str, sha256: str, quads: bytes, *, changed: bool,
+                 triples: bytes | None = None) -> None:
+        """Queue a document's graph for loading unless the store holds it already (same hash, unchanged).
+
+        `triples`, when the caller has them, are the same lines without graph names (see
+        Store.load_graphs): the thread then does no work that holds the GIL.
+        """
         g = Manifest.graph_of(doc_id)
         self.done.add(g)
         if self.held.get(g) == sha256 and not changed:
             return
-        self._batch.append((g, quads))
+        self._batch.append((g, quads, triples))
         if len(self._batch) >= self.BATCH:
             self._flush_batch()
 
@@ -237,7 +244,7 @@ class BackgroundSync:
             entry = manifest.documents.get(doc_id)
             if g in self.done or entry is None or self.held.get(g) == entry.sha256:
                 continue
-            self._batch.append((g, cache_file(self.out_dir, doc_id).read_bytes()))
+            self._batch.append((g, cache_file(self.out_dir, doc_id).read_bytes(), None))
             if len(self._batch) >= self.BATCH:
                 self._flush_batch()
         self._flush_batch()
@@ -293,8 +300,8 @@ class BackgroundSync:
         self.store.delete_about(str(META_GRAPH), g)
         self.counts["dropped"] += 1
 
-    def _replace(self, batch: list[tuple[str, bytes]]) -> None:
-        for g, _ in batch:
+    def _replace(self, batch: list[tuple[str, bytes, bytes | None]]) -> None:
+        for g, _, _ in batch:
             if g in self.held:  # a new document has no graph and no meta entries to remove
                 self.store.drop_graph(g)
                 self.store.delete_about(str(META_GRAPH), g)

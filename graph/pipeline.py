@@ -158,6 +158,7 @@ class DocResult:
     entities: dict[str, int]
     relations: dict[str, int]
     warnings: list[str]
+    triples: bytes = b""  # the quads' triples without graph names (N-Triples), for the merged view
 
 
 def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
@@ -167,8 +168,14 @@ def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
     output is identical whether it ran inline, in a process pool or on a Dask worker.
     """
     ex = extract(doc)
-    lines = nquad_lines(document_statements(ex), document_graph_iri(doc.doc_id))
-    lines |= nquad_lines(meta_statements(ex, generated_at), META_GRAPH)
+    graph = document_graph_iri(doc.doc_id)
+    doc_lines = nquad_lines(document_statements(ex), graph)
+    meta_lines = nquad_lines(meta_statements(ex, generated_at), META_GRAPH)
+    lines = doc_lines | meta_lines
+    # the same lines without their graph, for the store's merged view (cut here, where the graph
+    # names are known, instead of by a regex over every batch in the store writer's thread)
+    cut_doc, cut_meta = len(f" <{graph}> .\n"), len(f" <{META_GRAPH}> .\n")
+    triples = {line[:-cut_doc] + " .\n" for line in doc_lines} | {line[:-cut_meta] + " .\n" for line in meta_lines}
     entities = Counter(e.cls.value for e in ex.entities.values())
     relations = Counter(r.predicate.value for r in ex.relations)
     return DocResult(
@@ -177,6 +184,7 @@ def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
         path=doc.path,
         sha256=doc.sha256,
         quads="".join(sorted(lines)).encode("utf-8"),
+        triples="".join(triples).encode("utf-8"),
         entities=dict(sorted(entities.items())),
         relations=dict(sorted(relations.items())),
         warnings=list(ex.warnings),
@@ -377,7 +385,7 @@ def build(
             if changed:
                 rewritten.append(res.doc_id)
                 write_atomic(target, lambda tmp, data=res.quads: tmp.write_bytes(data))
-            sync.document(res.doc_id, res.sha256, res.quads, changed=changed)
+            sync.document(res.doc_id, res.sha256, res.quads, changed=changed, triples=res.triples or None)
             manifest.documents[res.doc_id] = DocEntry(
                 file=res.path, sha256=res.sha256, generated=stamp.isoformat(),
                 entities=res.entities, relations=res.relations, warnings=res.warnings,

@@ -359,7 +359,7 @@ class Store:
         named = [q for q in quads if q.graph_name != _DEFAULT]
         self._store.bulk_extend(named + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
 
-    def load_graphs(self, data: bytes, graphs: Iterable[str]) -> None:
+    def load_graphs(self, data: bytes, graphs: Iterable[str], *, triples: bytes | None = None) -> None:
         """Bulk-load N-Quads whose every line is in one of `graphs`, and their triples into the merged view.
 
         Why: add_quads turns every quad into a Python object; this hands both loads to pyoxigraph's
@@ -368,17 +368,23 @@ class Store:
         critical path). The merged view gets the same lines with the graph name cut, so `graphs`
         must name every graph in `data`; it is for document graphs (the reasoner's graph goes in with put_graph).
 
+        `triples`, when the caller has them (the build's per-document step writes both), are the
+        same lines without graph names; the caller vouches that they match `data` and lie in
+        `graphs`, and the regex pass over the bytes (which holds the GIL) is skipped.
+
         Raises:
             StoreError: `data` does not parse, or a line lies in a graph not in `graphs`.
         """
         names = {str(g).encode() for g in graphs}
         if str(INFERRED_GRAPH).encode() in names:
             raise StoreError("load_graphs is for document graphs; put the inferred graph with put_graph")
-        # One pass over the bytes: the last term of each line is its graph (raw newlines end lines only).
-        stray = set(_GRAPH_TAIL.findall(data)) - names
-        triples, n = _GRAPH_TAIL.subn(b" .\n", data)
-        if stray or n != data.count(b"\n"):
-            raise StoreError(f"load_graphs: lines outside the graphs given ({sorted(stray)[:3] or 'no graph name'})")
+        if triples is None:
+            # One pass over the bytes: the last term of each line is its graph (raw newlines end lines only).
+            stray = set(_GRAPH_TAIL.findall(data)) - names
+            triples, n = _GRAPH_TAIL.subn(b" .\n", data)
+            if stray or n != data.count(b"\n"):
+                raise StoreError(
+                    f"load_graphs: lines outside the graphs given ({sorted(stray)[:3] or 'no graph name'})")
         try:
             # the merged view first: a line in an unnamed graph fails here, before any named graph changed
             self._store.bulk_load(input=triples, format=ox.RdfFormat.N_TRIPLES)
