@@ -46,6 +46,7 @@ from graph.query import CannedQuery, bind_params, load_queries, result_records, 
 from graph.store import Store, load_rdf_file, open_store, to_oxigraph  # noqa: E402
 
 SLOW_S = 4.0  # past this many seconds per pair of runs, two pairs are enough
+VERY_SLOW_S = 60.0  # and past this, one
 
 # One job: (key, query text, bindings as rdflib terms).
 Job = tuple[str, str, dict]
@@ -74,7 +75,8 @@ def paired_median_ms(a: Callable[[], int], b: Callable[[], int], repeat: int) ->
             t = time.perf_counter()
             rows[k] = fn()
             times[k].append(time.perf_counter() - t)
-        if i >= 1 and times[0][-1] + times[1][-1] > SLOW_S:
+        pair = times[0][-1] + times[1][-1]
+        if pair > VERY_SLOW_S or (i >= 1 and pair > SLOW_S):
             break  # a query of many seconds is not noisy enough to need five runs
     return tuple((statistics.median(ts) * 1000, n) for ts, n in zip(times, rows))
 
@@ -229,7 +231,8 @@ def run_rdflib(path: Path, jobs: list[Job], repeat: int, timeout: float) -> dict
     return results
 
 
-def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdflib: bool, memory: bool) -> dict:
+def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdflib: bool, memory: bool,
+               preset: dict[str, dict[str, str]] | None = None, skip: tuple[str, ...] = ()) -> dict:
     path = work / f"synth-{triples}.nq"
     n = generate(path, triples=triples)
     print(f"== {n} quads ({path}), stores {'in memory' if memory else 'on disk'}", flush=True)
@@ -243,8 +246,10 @@ def bench_size(triples: int, work: Path, repeat: int, timeout: float, skip_rdfli
     jobs: list[Job] = []
     rows: dict[str, dict] = {}
     for q in load_queries().values():
-        for variant, params in (("unbound", {}), ("bound", pick_param(store, q))):
-            if variant == "bound" and not params:
+        chosen = preset[q.name] if preset and q.name in preset else pick_param(store, q)
+        for variant, params in (("unbound", {}), ("bound", chosen)):
+            if (variant == "bound" and not params) or f"{q.name}:{variant}" in skip:
+                rows[f"{q.name} [{variant}]"] = {"query": q.name, "variant": variant, "params": params, "skipped": True}
                 continue
             bindings = dict(bind_params(q, params))
             key = f"{q.name} [{variant}{': ' + ', '.join(f'{k}={v}' for k, v in params.items()) if params else ''}]"
@@ -320,6 +325,10 @@ def table(report: dict) -> str:
                   "rdflib/embedded |",
                   "|---|---|---:|---:|---:|---:|---:|---:|"]
         for r in entry["queries"].values():
+            if r.get("skipped"):
+                if r["variant"] == "unbound" or r["params"]:
+                    lines.append(f"| {r['query']} | {r['variant']} | skipped (--skip) | | | | | |")
+                continue
             if "rdflib_error" in r:
                 rd, ratio = "error", ""
             elif "rdflib_ms" not in r:
@@ -346,6 +355,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rdflib-timeout", type=float, default=60.0, help="seconds per rdflib query")
     parser.add_argument("--skip-rdflib", action="store_true")
+    parser.add_argument("--params", type=Path,
+                        help="JSON {query: {param: value}}: the bound values to use instead of picking them "
+                             "(picking runs every query unbound once more)")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="QUERY:VARIANT",
+                        help="runs not to time, e.g. entity-profile:unbound (a dump of the whole graph)")
     parser.add_argument("--memory", action="store_true",
                         help="embedded and raw stores in memory (default: on disk, as a build folder's store)")
     parser.add_argument("--skip-communities", action="store_true")
@@ -355,7 +369,8 @@ def main() -> None:
     report: dict = {"sizes": []}
     for size in args.sizes:
         report["sizes"].append(bench_size(size, args.work, args.repeat, args.rdflib_timeout, args.skip_rdflib,
-                                             args.memory))
+                                             args.memory, json.loads(args.params.read_text()) if args.params else None,
+                                             tuple(args.skip)))
         if args.json:  # keep what is done if a later size is interrupted
             args.json.write_text(json.dumps(report, indent=1))
     if not args.skip_communities:
