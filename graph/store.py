@@ -432,6 +432,19 @@ class Store:
         quads = (q for q in self._named_quads() if q.graph_name != _INFERRED)
         ox.serialize(quads, str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
+    def in_memory(self) -> Store:
+        """A read-only copy of this store held in memory: the named graphs, the inferred graph and
+        the merged view, as they are.
+
+        Why: pyoxigraph's on-disk store answers large queries 2.5-5x slower than its in-memory one
+        (each pattern lookup opens a RocksDB iterator; measured at 100k and 1M triples), so a
+        long-running read-only server pays the copy once (about 2 s per 100k quads) and every
+        query after it runs faster.
+        """
+        mem = ox.Store()
+        mem.bulk_load(input=self._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        return Store(mem, location=self.location, read_only=True)
+
     def flush(self) -> None:
         """Make writes durable (a no-op for in-memory stores)."""
         self._store.flush()

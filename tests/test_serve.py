@@ -177,3 +177,43 @@ def test_page_lists_and_runs_canned_questions_in_a_browser(url: str) -> None:
         wait.until(lambda d: "Error 400" in d.find_element(By.ID, "status").text)
     finally:
         driver.quit()
+
+
+def test_cli_serve_answers_from_an_in_memory_copy(built: Path) -> None:
+    """`parkgraph serve` (read-only) copies the store into memory and answers as the disk store does."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from graph.query import load_queries, result_records, run_canned
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", "from graph.cli.app import main; main()", "serve",
+                             "--graph", str(built), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert "(read-only, in memory)" in line, line + proc.stderr.read()  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(50):
+            try:
+                status, _, body = http("GET", f"{base}/query?" + urllib.parse.urlencode({"query": PARKS}),
+                                       headers={"Accept": "application/sparql-results+json"})
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        assert status == 200
+        served = [b["p"]["value"] for b in json.loads(body)["results"]["bindings"]]
+        disk = open_store(built)
+        assert served == [str(r["p"]) for r in disk.query(PARKS).rows] and served
+        # a canned question with evidence, through the copy's Store.query: same rows as on disk
+        q = load_queries()["park-backers"]
+        mem = disk.in_memory()
+        assert result_records(run_canned(mem, q)) == result_records(run_canned(disk, q))
+        assert mem.read_only
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
