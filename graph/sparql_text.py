@@ -259,10 +259,12 @@ def _insert(text: str, edits: list[tuple[int, str]]) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=512)
 def has_dataset_clause(sparql: str) -> bool:
     """True when a query names its own dataset (FROM / FROM NAMED before its first brace).
 
     Why: the merged default graph is only the default; a user's FROM <graph> must win over it.
+    Cached: two regex passes over the text were a tenth of a millisecond query's time.
     """
     head = re.sub(r"<[^<>\s]*>", "<>", sparql)  # IRIs may hold '#' or braces-free text that looks like FROM
     head = re.sub(r"#[^\n]*", "", head).split("{", 1)[0]

@@ -167,7 +167,8 @@ class Store:
         # over all of it reads faster than a lookup per row (shared-sponsor unbound: 2.4x slower)
         if plan_hints and bindings:
             try:
-                planned = lateral_optionals(hint_values(sparql, bindings or {}))
+                # LATERAL first: both scans are cached per query text, and the hinted text is new per value
+                planned = hint_values(lateral_optionals(sparql), bindings or {})
             except StoreError:  # a value the hint cannot spell (a blank node): substitution alone
                 planned = lateral_optionals(sparql)
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED say which graphs it reads
