@@ -183,8 +183,8 @@ def _load(store, batch: list[tuple[str, bytes, bytes | None]]) -> None:
     """Add document graphs (with their meta entries) through the fastest path the store offers."""
     data = b"".join(d for _, d, _ in batch)
     if hasattr(store, "load_graphs"):
-        known = [t for _, _, t in batch]
-        triples = b"".join(known) if all(t is not None for t in known) else None  # type: ignore[arg-type]
+        known = [t for _, _, t in batch if t is not None]
+        triples = b"".join(known) if len(known) == len(batch) else None  # else load_graphs cuts them itself
         store.load_graphs(data, [g for g, _, _ in batch] + [str(META_GRAPH)], triples=triples)
     else:
         store.add_quads(data)

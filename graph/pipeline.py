@@ -46,7 +46,6 @@ __all__ = [
     "extract_documents",
     "iter_documents",
     "process_document",
-    "process_documents",
     "write_atomic",
 ]
 
@@ -158,7 +157,7 @@ class DocResult:
     entities: dict[str, int]
     relations: dict[str, int]
     warnings: list[str]
-    triples: bytes = b""  # the quads' triples without graph names (N-Triples), for the merged view
+    triples: bytes  # the same lines without graph names (N-Triples), for the store's merged view
 
 
 def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
@@ -195,32 +194,6 @@ def _process_batch(docs: list[Document], generated_at: datetime) -> list[DocResu
     return [process_document(d, generated_at=generated_at) for d in docs]
 
 
-def process_documents(
-    docs: Sequence[Document],
-    *,
-    generated_at: datetime,
-    workers: int = 1,
-    dask: object | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> list[DocResult]:
-    """Run process_document over `docs`: inline, in a local process pool, or on a Dask cluster.
-
-    Args:
-        docs: the documents, in output order.
-        generated_at: PROV build time written into each document's meta entries.
-        workers: local processes when > 1 (ignored with `dask`).
-        dask: a dask.distributed scheduler address ("tcp://host:8786") or a Client.
-        progress: called with the number of documents finished.
-
-    Returns:
-        One DocResult per document, in the order of `docs`.
-
-    Raises:
-        RuntimeError: the Dask scheduler cannot be reached (from dask.distributed).
-    """
-    return list(iter_documents(docs, generated_at=generated_at, workers=workers, dask=dask, progress=progress))
-
-
 def iter_documents(
     docs: Sequence[Document],
     *,
@@ -229,14 +202,25 @@ def iter_documents(
     dask: object | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[DocResult]:
-    """process_documents, one DocResult at a time as they finish, in the order of `docs`.
+    """Run process_document over `docs` (inline, in a local process pool, or on a Dask cluster),
+    yielding one DocResult at a time in the order of `docs`.
 
     Why a generator: the build hands each document's quads to the store writer while the next
-    documents are still being extracted.
+    documents are still being extracted (`list(...)` for all at once).
 
     With a process pool the first document is processed here before the pool starts: that loads
     the gazetteers and lexicon caches (about a second) once, and forked workers inherit them
     instead of each loading its own.
+
+    Args:
+        docs: the documents, in output order.
+        generated_at: PROV build time written into each document's meta entries.
+        workers: local processes when > 1 (ignored with `dask`).
+        dask: a dask.distributed scheduler address ("tcp://host:8786") or a Client.
+        progress: called with the number of documents finished.
+
+    Raises:
+        RuntimeError: the Dask scheduler cannot be reached (from dask.distributed).
     """
     step = partial(process_document, generated_at=generated_at)
     if dask is not None:
@@ -385,7 +369,7 @@ def build(
             if changed:
                 rewritten.append(res.doc_id)
                 write_atomic(target, lambda tmp, data=res.quads: tmp.write_bytes(data))
-            sync.document(res.doc_id, res.sha256, res.quads, changed=changed, triples=res.triples or None)
+            sync.document(res.doc_id, res.sha256, res.quads, changed=changed, triples=res.triples)
             manifest.documents[res.doc_id] = DocEntry(
                 file=res.path, sha256=res.sha256, generated=stamp.isoformat(),
                 entities=res.entities, relations=res.relations, warnings=res.warnings,

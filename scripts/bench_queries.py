@@ -4,8 +4,9 @@ For each size (default 100k and 1M quads) the script generates a graph with scri
 and times each canned query (queries/*.rq), unbound and with one parameter bound to a sample value,
 on three engines holding the same dataset:
 
-- embedded: graph.store as `parkgraph query` uses it (default graph = the merged view of the named
-  graphs, each triple once, plus the inferred graph; parameters bound by substitution);
+- embedded: graph.store as `parkgraph query` uses it, on disk like a build folder's store
+  (`--memory`: in memory); default graph = the merged view of the named graphs, each triple once,
+  inferred graph included; parameters bound by substitution plus the planner hints;
 - raw: the same pyoxigraph.Store queried directly with the same text and substitutions (no
   ParkGraph wrapper: no planner hints, no rdflib terms), so embedded/raw is the wrapper's cost;
 - rdflib: an in-memory rdflib Dataset with the same named graphs and a default graph holding the
@@ -50,16 +51,6 @@ VERY_SLOW_S = 60.0  # and past this, one
 
 # One job: (key, query text, bindings as rdflib terms).
 Job = tuple[str, str, dict]
-
-
-def median_ms(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
-    """Median wall time of `fn` over `repeat` runs (ms) and the row count of the last run."""
-    times, rows = [], 0
-    for _ in range(repeat):
-        t = time.perf_counter()
-        rows = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, rows
 
 
 def paired_median_ms(a: Callable[[], int], b: Callable[[], int], repeat: int) -> tuple[tuple[float, int], ...]:
