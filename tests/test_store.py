@@ -97,3 +97,29 @@ def test_second_opener_falls_back_to_read_only(corpus_build) -> None:
 def test_not_a_build_folder(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a build folder"):
         open_store(tmp_path)
+
+
+def test_fast_literals_equal_rdflib_construction(corpus_build) -> None:
+    """to_rdflib builds string literals without rdflib's constructor; they must be the same objects
+    (value, language, datatype, equality and hash) for every literal of the built corpus."""
+    from graph.store import to_rdflib
+
+    st = open_store(corpus_build.out_dir)
+    literals = {q.object for q in st._store.quads_for_pattern(None, None, None)
+                if isinstance(q.object, ox.Literal)}
+    literals |= {ox.Literal("x", language="zh-Hans"), ox.Literal(""), ox.Literal("7", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer"))}
+    seen_lang = seen_plain = 0
+    for lit in literals:
+        fast = to_rdflib(lit)
+        if lit.language:
+            slow = Literal(lit.value, lang=lit.language)
+            seen_lang += 1
+        else:
+            slow = Literal(lit.value, datatype=URIRef(lit.datatype.value))
+            seen_plain += lit.datatype.value.endswith("#string")
+        assert fast == slow and hash(fast) == hash(slow), lit
+        assert (fast.value, fast.language, fast.datatype, fast.ill_typed) == \
+            (slow.value, slow.language, slow.datatype, slow.ill_typed), lit
+        assert fast.toPython() == slow.toPython() and fast.n3() == slow.n3()
+    assert seen_lang and seen_plain > 100
