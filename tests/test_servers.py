@@ -133,10 +133,6 @@ def backend(request, tmp_path_factory, embedded: Path):
     yield request.param, open_store(url)
 
 
-# Servers whose answers to canned questions may differ (reported as xfail with the list); errors still fail.
-LOOSE_SERVERS = {"virtuoso"}
-
-
 def _norm(value) -> object:
     """A cell as plain Python, so servers' spellings of the same number compare equal."""
     if isinstance(value, Literal):
@@ -192,13 +188,7 @@ def test_every_canned_question_answers_the_same(backend, embedded: Path) -> None
     finally:
         local.close()
     assert checked >= 10
-    if name in LOOSE_SERVERS and wrong:
-        # Virtuoso evaluates correlated FILTER EXISTS inside OPTIONAL and some aggregates differently
-        # from the SPARQL 1.1 semantics that Oxigraph implements, and its compiler fails on one query
-        # (SP031 internal error); the data itself matches (test_document_graphs_match_the_build).
-        pytest.xfail(f"{name} answers {len(wrong)} of {checked} canned runs differently: {sorted(set(wrong))}; "
-                     f"refused: {sorted(errors)}")
-    assert not wrong, f"{name} answers differently from the embedded store: {wrong}"
+    assert not wrong, f"{name} answers differently from the embedded store: {wrong}; refused: {errors}"
 
 
 def _run(store, query, raw, errors: dict[str, str]):
