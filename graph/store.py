@@ -23,7 +23,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from graph.errors import StoreError
-from graph.sparql_text import bind_values, has_dataset_clause, hint_values, lateral_optionals
+from graph.sparql_text import bind_values, has_dataset_clause, hint_values, lateral_optionals, wants_per_row
 from graph.vocab import INFERRED_GRAPH
 
 __all__ = [
@@ -178,13 +178,14 @@ class Store:
             StoreError: the query does not parse or fails to evaluate.
         """
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
-        # Same answer, better plan (graph.sparql_text). Only for bound queries: an unbound one returns
-        # most of its evidence, which one hash join reads faster than a lookup per row (shared-sponsor
-        # unbound: 2.4x slower). LATERAL first: both scans are cached per text, and the hinted text
-        # is new for every value.
+        # Same answer, better plan (graph.sparql_text). Only for bound queries, or those that ask for it
+        # with a `# plan: per-row` line: an unbound one usually returns most of its evidence, which one
+        # hash join reads faster than a lookup per row (shared-sponsor unbound: 2.4x slower). LATERAL
+        # first: both scans are cached per text, and the hinted text is new for every value.
         planned = sparql
-        if plan_hints and bindings:
+        if plan_hints and (bindings or wants_per_row(sparql)):
             planned = lateral_optionals(sparql)
+        if plan_hints and bindings:
             with suppress(StoreError):  # a value the hint cannot spell (a blank node): substitution alone
                 planned = hint_values(planned, bindings)
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED say which graphs it reads

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from graph.query import bind_params, load_queries, result_records
-from graph.sparql_text import hint_values, lateral_optionals, scan_groups
+from graph.sparql_text import hint_values, lateral_optionals, scan_groups, wants_per_row
 from graph.store import open_store
 
 QUERIES = load_queries()
@@ -37,6 +37,13 @@ def test_lateral_wraps_only_plain_optionals_of_the_outer_group():
     out = lateral_optionals(q)
     assert out.count("LATERAL") == 1
     assert "LATERAL { OPTIONAL { ?s <urn:a> ?a } }" in out
+
+
+def test_per_row_is_asked_by_its_own_comment_line_only():
+    assert wants_per_row("# title: t\n# plan: per-row\nSELECT * WHERE { ?s ?p ?o }")
+    assert not wants_per_row('SELECT * WHERE { ?s ?p "# plan: per-row" }')
+    assert not wants_per_row("# plan: per-row is what the others do not ask for\nSELECT * { ?s ?p ?o }")
+    assert wants_per_row(QUERIES["timeline"].text) and not wants_per_row(QUERIES["shared-sponsor"].text)
 
 
 def test_hint_values_opens_the_outer_group_with_escaped_terms():
