@@ -81,7 +81,8 @@ def _string_literal(value: str, lang: str | None, datatype: URIRef | None, ill_t
     # The same object Literal(value, lang=...) or Literal(value, datatype=XSD.string) builds, without
     # rdflib's lexical parsing and datatype checks: strings are most of a result's terms and their
     # construction was most of the embedded store's overhead over raw pyoxigraph (amounts at 1M:
-    # 169 ms against 123 ms). tests/test_store.py compares both constructions.
+    # 169 ms against 123 ms). tests/test_store.py compares both constructions (and the plain
+    # literal _as_parsed makes).
     lit = str.__new__(Literal, value)
     lit._language = lang
     lit._datatype = datatype
@@ -120,7 +121,7 @@ def _as_parsed(term) -> Node:
     if isinstance(term, ox.NamedNode):
         return _iri(term.value)
     if isinstance(term, ox.Literal) and not term.language and term.datatype.value == _XSD_STRING:
-        return Literal(term.value)
+        return _string_literal(term.value, None, None, None)  # what Literal(term.value) builds
     return to_rdflib(term)
 
 

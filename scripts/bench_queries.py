@@ -51,8 +51,8 @@ from graph.store import Store, load_rdf_file, open_store, to_oxigraph  # noqa: E
 SLOW_S = 4.0  # past this many seconds per pair of runs, two pairs are enough
 VERY_SLOW_S = 60.0  # and past this, one
 
-# One job: (key, query text, bindings as rdflib terms).
-Job = tuple[str, str, dict, float]  # key, query text, bindings, rdflib deadline in seconds
+# One job: key, query text, bindings as rdflib terms, rdflib's deadline in seconds.
+Job = tuple[str, str, dict, float]
 
 
 def paired_median_ms(a: Callable[[], int], b: Callable[[], int], repeat: int) -> tuple[tuple[float, int], ...]:

@@ -102,7 +102,7 @@ def test_not_a_build_folder(tmp_path: Path) -> None:
 def test_fast_literals_equal_rdflib_construction(corpus_build) -> None:
     """to_rdflib builds string literals without rdflib's constructor; they must be the same objects
     (value, language, datatype, equality and hash) for every literal of the built corpus."""
-    from graph.store import to_rdflib
+    from graph.store import _as_parsed, to_rdflib
 
     st = open_store(corpus_build.out_dir)
     literals = {q.object for q in st._store.quads_for_pattern(None, None, None)
@@ -122,4 +122,9 @@ def test_fast_literals_equal_rdflib_construction(corpus_build) -> None:
         assert (fast.value, fast.language, fast.datatype, fast.ill_typed) == \
             (slow.value, slow.language, slow.datatype, slow.ill_typed), lit
         assert fast.toPython() == slow.toPython() and fast.n3() == slow.n3()
+        if not lit.language and lit.datatype.value.endswith("#string"):  # plain, as a parsed file holds it
+            parsed, plain = _as_parsed(lit), Literal(lit.value)
+            assert parsed == plain and hash(parsed) == hash(plain) and parsed.n3() == plain.n3()
+            assert (parsed.value, parsed.language, parsed.datatype, parsed.ill_typed) == \
+                (plain.value, plain.language, plain.datatype, plain.ill_typed)
     assert seen_lang and seen_plain > 100
