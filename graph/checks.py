@@ -10,6 +10,18 @@ Why files: an analyst adds a check by writing one query with a header, without o
 
 The query must select ?focus (the entity at fault); ?sentence and ?document, when selected, are
 shown under the message; every other selected variable may appear in the message as {name}.
+
+A check about loops may add one more header line, a shortcut that never changes its answer::
+
+    # cycles: pg:locatedIn pg:hostedIn ^pg:contains ^pg:hosts
+
+The listed properties (`^` for one read backwards) are the edges of a directed graph, taken from
+every graph but the reasoner's inferred one (whose chains and inverses add no new loop when the
+inverses are listed); only an edge inside one of its strongly connected components can lie on a
+loop. Those (?focus ?other) pairs go into the query as a VALUES block, so its property path runs
+from a few candidates. Why: a path like `?other (pg:locatedIn|pg:hostedIn)+ ?focus` tested for
+every fact walked 9,000 place hierarchies and took 175 s at 3,000 documents; finding the
+components takes well under a second.
 """
 
 from __future__ import annotations
@@ -26,7 +38,9 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from graph.paths import CHECKS_DIR
+from graph.sparql_text import values_rows
 from graph.store import Store
+from graph.vocab import INFERRED_GRAPH
 
 __all__ = ["Check", "CheckError", "Finding", "Severity", "load_checks", "run_check", "term_text"]
 
@@ -89,6 +103,7 @@ class Check:
     message: str
     description: str
     query: str
+    cycles: tuple[tuple[str, bool], ...] = ()
 
 
 def load_checks(folder: Path = CHECKS_DIR) -> list[Check]:
@@ -138,6 +153,9 @@ def load_check(path: Path) -> Check:
     unknown = names - variables
     if unknown:
         raise CheckError(f"{path}: message uses {sorted(unknown)} but the query does not select them")
+    cycles = _cycle_edges(path, fields.get("cycles", ""), text) if "cycles" in fields else ()
+    if cycles and "other" not in variables:
+        raise CheckError(f"{path}: a '# cycles:' check must SELECT ?focus and ?other (the two ends of the fact)")
     return Check(
         name=path.stem,
         path=path,
@@ -146,7 +164,31 @@ def load_check(path: Path) -> Check:
         message=fields["message"],
         description=fields.get("description", ""),
         query=text,
+        cycles=cycles,
     )
+
+
+_PREFIX = re.compile(r"^\s*PREFIX\s+([\w-]*):\s*<([^>]*)>", re.I | re.M)
+
+
+def _cycle_edges(path: Path, spec: str, query: str) -> tuple[tuple[str, bool], ...]:
+    """The `# cycles:` header as (property IRI, read backwards) pairs, prefixes from the query's own."""
+    prefixes = dict(_PREFIX.findall(query))
+    edges = []
+    for token in spec.split():
+        backwards = token.startswith("^")
+        name = token.lstrip("^")
+        if name.startswith("<") and name.endswith(">"):
+            iri = name[1:-1]
+        elif ":" in name and name.split(":", 1)[0] in prefixes:
+            prefix, local = name.split(":", 1)
+            iri = prefixes[prefix] + local
+        else:
+            raise CheckError(f"{path}: '# cycles:' names {token!r}, not a property with a declared prefix")
+        edges.append((iri, backwards))
+    if not edges:
+        raise CheckError(f"{path}: '# cycles:' lists no property")
+    return tuple(edges)
 
 
 def term_text(term: Node | None) -> str:
@@ -167,7 +209,10 @@ def run_check(store: Store, check: Check) -> list[Finding]:
     Raises:
         graph.store.StoreError: the query fails on this store.
     """
-    result = store.query(check.query)
+    query = check.query
+    if check.cycles:
+        query = values_rows(query, ["focus", "other"], cycle_candidates(store, check.cycles))
+    result = store.query(query)
     findings = []
     for row in result.rows:
         values = {k: term_text(v) for k, v in row.items()}
@@ -189,3 +234,33 @@ def run_check(store: Store, check: Check) -> list[Finding]:
         ))
     log.debug("check %s: %d rows", check.name, len(findings))
     return findings
+
+
+def cycle_candidates(store: Store, edges: tuple[tuple[str, bool], ...]) -> list[tuple[URIRef, URIRef]]:
+    """The (focus, other) facts of the forward properties in `edges` that lie inside one strongly
+    connected component of the graph all of `edges` make (see the module docstring), sorted.
+
+    Raises:
+        graph.store.StoreError: the query fails on this store.
+    """
+    import networkx as nx
+
+    props = " ".join(f"<{iri}>" for iri, _ in edges)
+    rows = store.query(
+        f"SELECT DISTINCT ?a ?p ?b WHERE {{ VALUES ?p {{ {props} }} GRAPH ?g {{ ?a ?p ?b }} "
+        f"FILTER(?g != <{INFERRED_GRAPH}> && isIRI(?b)) }}").rows
+    backwards = {iri for iri, back in edges if back}
+    forward = {iri for iri, back in edges if not back}
+    g = nx.DiGraph()
+    facts = []
+    for row in rows:
+        a, p, b = row["a"], str(row["p"]), row["b"]
+        g.add_edge(*((b, a) if p in backwards else (a, b)))
+        if p in forward:
+            facts.append((a, b))
+    component = {}
+    for n, members in enumerate(nx.strongly_connected_components(g)):
+        for node in members:
+            component[node] = n
+    return sorted({(a, b) for a, b in facts if component[a] == component[b]},
+                  key=lambda t: (str(t[0]), str(t[1])))

@@ -34,7 +34,7 @@ from rdflib.term import Node
 from graph.errors import StoreError
 
 __all__ = ["Group", "bind_values", "has_dataset_clause", "hint_values", "lateral_optionals",
-           "scan_groups", "sparql_iri", "sparql_term"]
+           "scan_groups", "sparql_iri", "sparql_term", "values_rows", "wants_per_row"]
 
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -208,6 +208,26 @@ def hint_values(sparql: str, bindings: dict[str, Node | str]) -> str:
     if at is None:
         return sparql
     return _insert(sparql, [(at, _values_block(bindings))])
+
+
+def values_rows(sparql: str, variables: list[str], rows: list[tuple[Node | str, ...]]) -> str:
+    """The query with a VALUES block of `rows` for `variables` at the start of its outer WHERE group.
+
+    Unlike a binding, this restricts the answer to the rows given: a caller that has worked out
+    which values can match (graph.checks' cycle candidates) lets the engine start from them.
+
+    Raises:
+        StoreError: a bad variable name or term, or no outer WHERE group.
+    """
+    for name in variables:
+        if not _VAR.match(name):
+            raise StoreError(f"cannot bind {name!r}: not a variable name")
+    at = _where_start(sparql)
+    if at is None:
+        raise StoreError("cannot add VALUES: the query has no outer WHERE { ... } group")
+    head = " ".join(f"?{n}" for n in variables)
+    body = " ".join("(" + " ".join(sparql_term(t) for t in row) + ")" for row in rows)
+    return _insert(sparql, [(at, f" VALUES ({head}) {{ {body} }} ")])
 
 
 @lru_cache(maxsize=512)

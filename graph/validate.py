@@ -29,7 +29,7 @@ from graph.reason import (
     QuadSource,
     ReasonError,
     ReasonResult,
-    inferred_dataset,
+    inferred_ntriples,
     ontology_of,
     reason,
 )
@@ -550,9 +550,8 @@ def post_build(store: Store, out_dir: Path, report) -> None:
         except ReasonError as exc:
             report.warnings.append(f"reasoner not run: {exc}")
         if reasoning is not None:
-            inferred = inferred_dataset(reasoning, store).graph(INFERRED_GRAPH)
             # sorted: an in-memory store keeps the order quads were added in (see Store.put_graph_sorted)
-            store.put_graph_sorted(str(INFERRED_GRAPH), inferred.serialize(format="nt", encoding="utf-8"),
+            store.put_graph_sorted(str(INFERRED_GRAPH), inferred_ntriples(reasoning, store),
                                    media_type="application/n-triples")
             store.flush()
         result = validate(store=store, reasoning=reasoning, run_reasoner=False)

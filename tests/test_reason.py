@@ -120,3 +120,34 @@ def test_build_stores_inferred_graph_outside_document_graphs_and_graph_trig(corp
     assert entailed and not (entailed & doc_triples), "an inferred triple repeats a document's assertion"
     fresh = reason(ds).inferred
     assert entailed == set(fresh), "the stored inferred graph differs from reasoning over the documents"
+
+
+def test_summary_gives_hermit_the_same_answers_as_every_fact(corpus_build) -> None:
+    """graph.abstraction is exact for this ontology: the same inferred graph, consistency and conflicts."""
+    summary, full = reason(corpus_build.dataset), reason(corpus_build.dataset, summarise=False)
+    assert summary.consistent and full.consistent
+    assert summary.inferred == full.inferred
+    part = _planted(PLANTED_TEXT, {"s": "firm", "p": "locatedIn", "o": "park"}, [FIRM, PARK])
+    summary, full = reason(dataset(part)), reason(dataset(part), summarise=False)
+    assert not summary.consistent and not full.consistent
+    assert summary.conflicts == full.conflicts and summary.inferred == full.inferred
+
+
+def test_ontology_outside_the_summary_profile_is_named() -> None:
+    from rdflib import Graph
+
+    from graph.abstraction import outside_profile
+    from graph.build import ontology_graph
+    from graph.vocab import OWL
+
+    onto = ontology_graph()
+    assert outside_profile(onto) is None
+    onto.add((PG.hostedIn, RDF.type, OWL.FunctionalProperty))
+    assert "FunctionalProperty" in (outside_profile(onto) or "")
+    restricted = Graph()
+    restricted.parse(data="""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix pg: <https://w3id.org/parkgraph/ontology#> .
+        pg:IndustrialPark rdfs:subClassOf [ a owl:Restriction ; owl:onProperty pg:locatedIn ;
+            owl:someValuesFrom pg:Place ] .""", format="turtle")
+    assert outside_profile(restricted) is not None

@@ -159,3 +159,38 @@ def test_check_command_exit_codes(corpus_build, tmp_path: Path) -> None:
     assert "document: extra.txt" in bad.stdout
     missing = _cli("check", "--graph", str(tmp_path / "nothing-here"))
     assert missing.returncode == 1 and "nothing-here" in missing.stderr
+
+
+def test_cycle_shortcut_finds_what_the_plain_query_finds() -> None:
+    """The `# cycles:` header only narrows where the path starts: the same findings with and
+    without it, on the trip graph and on a loop closed through the inferred graph (a `contains`
+    statement the reasoner turns around)."""
+    import copy
+    import dataclasses
+
+    from graph.checks import CHECKS_DIR, run_check
+    from graph.reason import inferred_ntriples, reason
+    from graph.validate import store_from_dataset
+    from graph.vocab import INFERRED_GRAPH
+
+    check = load_check(CHECKS_DIR / "containment-cycle.rq")
+    assert check.cycles, "containment-cycle.rq lost its '# cycles:' header"
+    plain = dataclasses.replace(check, cycles=())
+    spec = load_spec("containment-cycle")
+    through_inverse = copy.deepcopy(spec["good"])  # district locatedIn city; the city is said to be inside it
+    through_inverse["add"] = ("<https://w3id.org/parkgraph/graph/doc/base> { "
+                              "<https://w3id.org/parkgraph/id/place/lanshan-district> pg:contains "
+                              "<https://w3id.org/parkgraph/id/place/qinghe-city> . }")
+    for part, expect in ((spec["bad"], "district"), (through_inverse, "district"), (spec["good"], None)):
+        ds = dataset(part)
+        store = store_from_dataset(ds)
+        result = reason(store)
+        store.put_graph_sorted(str(INFERRED_GRAPH), inferred_ntriples(result, store),
+                               media_type="application/n-triples")
+        fast, slow = run_check(store, check), run_check(store, plain)
+        assert fast == slow
+        focus = {f.focus for f in fast}
+        if expect is None:
+            assert not fast
+        else:
+            assert str(entity_iris(part)[expect]) in focus
