@@ -101,7 +101,7 @@ class ReasonResult:
     """What reasoning found: consistency, the conflicts that explain an inconsistency, new triples."""
 
     consistent: bool
-    inferred: set[tuple[URIRef, URIRef, URIRef]]
+    inferred: set[Triple]
     conflicts: list[Conflict] = field(default_factory=list)
     unexplained: bool = False
     seconds: float = 0.0
