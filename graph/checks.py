@@ -38,7 +38,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from graph.paths import CHECKS_DIR
-from graph.sparql_text import values_rows
+from graph.sparql_text import sparql_iri, values_rows
 from graph.store import Store
 from graph.vocab import INFERRED_GRAPH
 
@@ -245,10 +245,10 @@ def cycle_candidates(store: Store, edges: tuple[tuple[str, bool], ...]) -> list[
     """
     import networkx as nx
 
-    props = " ".join(f"<{iri}>" for iri, _ in edges)
+    props = " ".join(sparql_iri(iri) for iri, _ in edges)
     rows = store.query(
         f"SELECT DISTINCT ?a ?p ?b WHERE {{ VALUES ?p {{ {props} }} GRAPH ?g {{ ?a ?p ?b }} "
-        f"FILTER(?g != <{INFERRED_GRAPH}> && isIRI(?b)) }}").rows
+        f"FILTER(?g != {sparql_iri(str(INFERRED_GRAPH))} && isIRI(?b)) }}").rows
     backwards = {iri for iri, back in edges if back}
     forward = {iri for iri, back in edges if not back}
     g = nx.DiGraph()

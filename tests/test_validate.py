@@ -140,6 +140,13 @@ def test_check_file_without_severity_is_rejected(tmp_path: Path) -> None:
     bad.write_text("# title: t\n# severity: error\n# message: m\nSELECT ?focus WHERE { ?focus ?p }\n")
     with pytest.raises(CheckError, match="syntax"):
         load_check(bad)
+    head = "# title: t\n# severity: error\n# message: m\n"
+    bad.write_text(head + "# cycles: ex:in\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n")
+    with pytest.raises(CheckError, match=r"bad\.rq: '# cycles:' names 'ex:in'"):
+        load_check(bad)
+    bad.write_text(head + "# cycles: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
+    with pytest.raises(CheckError, match=r"bad\.rq: .*must SELECT \?focus and \?other"):
+        load_check(bad)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
