@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
 from rdflib.term import Node
@@ -72,11 +72,10 @@ def outside_profile(onto: Graph) -> str | None:
 
 @dataclass
 class Summary:
-    """The facts HermiT sees (`facts`) and, for each real individual, the representative of its shape."""
+    """The facts HermiT sees (`facts`) and, for each representative, the individuals of its shape."""
 
     facts: list[Triple]
-    representative: dict[URIRef, URIRef]
-    members: dict[URIRef, list[URIRef]] = field(default_factory=dict)
+    members: dict[URIRef, list[URIRef]]
 
     def classes(self, added: Iterable[tuple[Node, Node, Node]]) -> list[Triple]:
         """HermiT's class assertions for representatives, copied to every individual of their shape."""
@@ -110,7 +109,6 @@ def summarise(facts: Iterable[Triple], base: str) -> Summary:
                plain(sorted(in_props.get(ind, ()), key=str.__str__)))
         shapes[key].append(ind)
     summary_facts: list[Triple] = []
-    representative: dict[URIRef, URIRef] = {}
     members: dict[URIRef, list[URIRef]] = {}
     for n, key in enumerate(sorted(shapes)):
         rep = URIRef(f"{base}shape/{n}")
@@ -121,9 +119,7 @@ def summarise(facts: Iterable[Triple], base: str) -> Summary:
         for i, p in enumerate(ins):
             summary_facts.append((URIRef(f"{base}shape/{n}/in/{i}"), URIRef(p), rep))
         members[rep] = shapes[key]
-        for ind in shapes[key]:
-            representative[ind] = rep
-    return Summary(summary_facts, representative, members)
+    return Summary(summary_facts, members)
 
 
 def transitive_closure(edges: Iterable[tuple[URIRef, URIRef]]) -> set[tuple[URIRef, URIRef]]:

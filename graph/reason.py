@@ -415,7 +415,7 @@ def _classify(onto: Graph, facts: list[Triple], summarise: bool) -> tuple[bool, 
     summary = summarise_facts(facts, str(GRAPH["reasoner/"]))
     consistent, added = run_hermit(onto, summary.facts)
     log.info("HermiT classified %d shapes standing for %d individuals", len(summary.members),
-             len(summary.representative))
+             sum(map(len, summary.members.values())))
     return consistent, summary.classes(added) if consistent else []
 
 

@@ -155,12 +155,10 @@ class Store:
     document's own graph for provenance.
     """
 
-    def __init__(self, ox_store: ox.Store, *, location: str, read_only: bool = False,
-                 on_disk: bool = False) -> None:
+    def __init__(self, ox_store: ox.Store, *, location: str, read_only: bool = False) -> None:
         self._store = ox_store
         self.location = location
         self.read_only = read_only
-        self.on_disk = on_disk
 
     @property
     def raw(self) -> ox.Store:
@@ -407,10 +405,7 @@ class Store:
 
     def drop_graph(self, graph: str) -> None:
         """Remove a named graph and its triples; silent when it does not exist."""
-        g = ox.NamedNode(graph)
-        if self._store.contains_named_graph(g):
-            self._unmerge(list(self._store.quads_for_pattern(None, None, None, g)))
-            self._store.remove_graph(g)
+        self._drop_named(ox.NamedNode(graph))
 
     def delete_about(self, graph: str, subject: str) -> None:
         """Delete every triple of `graph` whose subject is `subject` (a document graph's meta entries)."""
@@ -583,12 +578,12 @@ def open_store(location: str | Path | None = None) -> Store:
         store_dir = path / STORE_DIR
         if store_dir.is_dir() and is_current(path):
             disk, read_only = _open_disk(store_dir)
-            return Store(disk, location=str(path), read_only=read_only, on_disk=True)
+            return Store(disk, location=str(path), read_only=read_only)
         if store_dir.is_dir():
             shutil.rmtree(store_dir)
         st = ox.Store(str(store_dir))
         load_rdf_file(st, trig)
-        store = Store(st, location=str(path), on_disk=True)
+        store = Store(st, location=str(path))
         store.rebuild_merged()
         st.flush()
         mark_current(path)
@@ -617,7 +612,7 @@ def open_build_store(out_dir: Path) -> Store:
     if store_dir.exists():
         shutil.rmtree(store_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return Store(ox.Store(str(store_dir)), location=str(out_dir), on_disk=True)
+    return Store(ox.Store(str(store_dir)), location=str(out_dir))
 
 
 def _stamp(path: Path) -> str:
@@ -647,14 +642,17 @@ def _open_disk(store_dir: Path) -> tuple[ox.Store, bool]:
         log.info("%s is in use by another process; opening it read-only", store_dir)
         # The writer may be compacting files the read-only opener is about to read (often right after
         # a build's bulk loads): RocksDB then reports a missing file. A moment later it opens.
-        for attempt in range(10):
+        for _ in range(9):
             try:
                 return ox.Store.read_only(str(store_dir)), True
             except (OSError, RuntimeError) as again:
-                if attempt == 9 or "no such file" not in str(again).lower():
+                if "no such file" not in str(again).lower():
                     raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
                 time.sleep(0.2)
-        raise AssertionError("unreachable") from exc
+        try:
+            return ox.Store.read_only(str(store_dir)), True
+        except (OSError, RuntimeError) as again:
+            raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
 
 
 def load_rdf_file(st: ox.Store, path: Path) -> None:
