@@ -24,7 +24,15 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from graph.errors import StoreError
-from graph.sparql_text import bind_values, has_dataset_clause, hint_values, lateral_optionals, wants_per_row
+from graph.result_order import order_rows, split_order
+from graph.sparql_text import (
+    bind_values,
+    has_dataset_clause,
+    hint_values,
+    inline_subselects,
+    lateral_optionals,
+    wants_per_row,
+)
 from graph.vocab import INFERRED_GRAPH
 
 __all__ = [
@@ -179,6 +187,19 @@ class Store:
         Raises:
             StoreError: the query does not parse or fails to evaluate.
         """
+        try:
+            return self._answer(sparql, bindings, include_inferred, plan_hints)
+        except StoreError as exc:
+            # a read-only view of a store whose writer (a running build or server) has since
+            # compacted the files it was reading: RocksDB reports one missing; a fresh view has it
+            if not (self.read_only and "no such file" in str(exc).lower()):
+                raise
+            log.info("%s changed under a read-only view; reopening it", self.location)
+            self._store = _open_read_only(Path(self.location) / STORE_DIR)
+            return self._answer(sparql, bindings, include_inferred, plan_hints)
+
+    def _answer(self, sparql: str, bindings: dict[str, Node | str] | None, include_inferred: bool,
+                plan_hints: bool) -> QueryResult:
         subs = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
         # Same answer, better plan (graph.sparql_text). Only for bound queries, or those that ask for it
         # with a `# plan: per-row` line: an unbound one usually returns most of its evidence, which one
@@ -186,10 +207,21 @@ class Store:
         # first: both scans are cached per text, and the hinted text is new for every value.
         planned = sparql
         if plan_hints and (bindings or wants_per_row(sparql)):
-            planned = lateral_optionals(sparql)
+            planned = lateral_optionals(inline_subselects(sparql, frozenset(bindings or ())))
         if plan_hints and bindings:
             with suppress(StoreError):  # a value the hint cannot spell (a blank node): substitution alone
                 planned = hint_values(planned, bindings)
+        # the final ORDER BY sorted here, on terms decoded once (graph.result_order)
+        order = split_order(planned) if plan_hints else None
+        if order is not None:
+            result = self._select(order[0], sparql, subs, bindings, include_inferred)
+            if result.boolean is None and order_rows(result.rows, result.variables, order[1]):
+                return result
+        return self._select(planned, sparql, subs, bindings, include_inferred)
+
+    def _select(self, planned: str, sparql: str, subs: dict, bindings: dict[str, Node | str] | None,
+                include_inferred: bool) -> QueryResult:
+        """Run `planned` (the text `sparql` with planner hints) and convert its result."""
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED say which graphs it reads
             run = self._store.query
         else:
@@ -224,7 +256,10 @@ class Store:
                     r = made[t] = to_rdflib(t)
                 return r
 
-            rows = [{v: term(sol[v]) for v in variables} for sol in result]
+            try:  # the engine reads lazily: a failure can come while iterating
+                rows = [dict(zip(variables, map(term, sol))) for sol in result]  # in variable order
+            except OSError as exc:
+                raise StoreError(f"query failed: {exc}") from exc
             return QueryResult(variables=variables, rows=rows)
         # CONSTRUCT / DESCRIBE: triples as rows s, p, o
         rows = [{"s": to_rdflib(t.subject), "p": to_rdflib(t.predicate), "o": to_rdflib(t.object)}
@@ -640,19 +675,23 @@ def _open_disk(store_dir: Path) -> tuple[ox.Store, bool]:
         if "lock" not in str(exc).lower():
             raise StoreError(f"{store_dir}: cannot open store ({exc})") from exc
         log.info("%s is in use by another process; opening it read-only", store_dir)
-        # The writer may be compacting files the read-only opener is about to read (often right after
-        # a build's bulk loads): RocksDB then reports a missing file. A moment later it opens.
-        for _ in range(9):
-            try:
-                return ox.Store.read_only(str(store_dir)), True
-            except (OSError, RuntimeError) as again:
-                if "no such file" not in str(again).lower():
-                    raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
-                time.sleep(0.2)
+        return _open_read_only(store_dir), True
+
+
+def _open_read_only(store_dir: Path) -> ox.Store:
+    # The writer may be compacting files the read-only opener is about to read (often right after
+    # a build's bulk loads): RocksDB then reports a missing file. A moment later it opens.
+    for _ in range(9):
         try:
-            return ox.Store.read_only(str(store_dir)), True
+            return ox.Store.read_only(str(store_dir))
         except (OSError, RuntimeError) as again:
-            raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
+            if "no such file" not in str(again).lower():
+                raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
+            time.sleep(0.2)
+    try:
+        return ox.Store.read_only(str(store_dir))
+    except (OSError, RuntimeError) as again:
+        raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
 
 
 def load_rdf_file(st: ox.Store, path: Path) -> None:

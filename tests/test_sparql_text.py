@@ -8,7 +8,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from graph.query import bind_params, load_queries, result_records
-from graph.sparql_text import hint_values, lateral_optionals, scan_groups, wants_per_row
+from graph.sparql_text import hint_values, inline_subselects, lateral_optionals, scan_groups, wants_per_row
 from graph.store import open_store
 
 QUERIES = load_queries()
@@ -37,6 +37,21 @@ def test_lateral_wraps_only_plain_optionals_of_the_outer_group():
     out = lateral_optionals(q)
     assert out.count("LATERAL") == 1
     assert "LATERAL { OPTIONAL { ?s <urn:a> ?a } }" in out
+
+
+def test_inline_subselects_when_bound_and_only_where_the_subquery_keeps_every_variable():
+    q = ("SELECT * WHERE { { SELECT ?e ?s WHERE { ?e <urn:s> ?s } } "
+         "OPTIONAL { SELECT ?e ?o WHERE { ?e <urn:o> ?o } } "
+         "{ SELECT ?e WHERE { ?e <urn:t> ?hidden } } "
+         "{ SELECT ?e ?f WHERE { ?e <urn:f> ?f FILTER(?f > 1) } } }")
+    assert inline_subselects(q, frozenset({"threshold"})) == q  # no pattern reads it: scans stay
+    out = inline_subselects(q, frozenset({"s"}))
+    assert "{ { ?e <urn:s> ?s } OPTIONAL { ?e <urn:o> ?o } " in out
+    assert "{ SELECT ?e WHERE { ?e <urn:t> ?hidden } }" in out  # ?hidden would change the rows
+    assert "{ SELECT ?e ?f WHERE { ?e <urn:f> ?f FILTER(?f > 1) } }" in out
+    # the canned query written this way turns back into plain patterns and per-row OPTIONALs
+    plain = lateral_optionals(inline_subselects(QUERIES["fact-evidence"].text, frozenset({"object"})))
+    assert "SELECT ?ev" not in plain and plain.count("LATERAL { OPTIONAL {") == 4
 
 
 def test_per_row_is_asked_by_its_own_comment_line_only():
