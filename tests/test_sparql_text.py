@@ -46,7 +46,7 @@ def test_inline_subselects_when_bound_and_only_where_the_subquery_keeps_every_va
          "{ SELECT ?e ?f WHERE { ?e <urn:f> ?f FILTER(?f > 1) } } }")
     assert inline_subselects(q, frozenset({"threshold"})) == q  # no pattern reads it: scans stay
     out = inline_subselects(q, frozenset({"s"}))
-    assert "{ { ?e <urn:s> ?s } OPTIONAL { ?e <urn:o> ?o } " in out
+    assert "WHERE { ?e <urn:s> ?s . OPTIONAL { ?e <urn:o> ?o } " in out  # braces only where needed
     assert "{ SELECT ?e WHERE { ?e <urn:t> ?hidden } }" in out  # ?hidden would change the rows
     assert "{ SELECT ?e ?f WHERE { ?e <urn:f> ?f FILTER(?f > 1) } }" in out
     # the canned query written this way turns back into plain patterns and per-row OPTIONALs
