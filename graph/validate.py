@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,6 +21,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from graph import shacl_core
 from graph.checks import CheckError, Finding, Severity, load_checks, run_check, term_text
 from graph.paths import CHECKS_DIR, SHAPES_FILE
 from graph.reason import (
@@ -278,8 +280,9 @@ def shape_predicates(shapes: Graph) -> set[URIRef] | None:
     return iris | {RDF.type, RDFS.subClassOf}
 
 
-def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path = SHAPES_FILE) -> list[Finding]:
-    """Validate the document graphs against the shapes file with pySHACL; one Finding per result.
+def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path = SHAPES_FILE,
+                   engine: str = "auto") -> list[Finding]:
+    """Validate the document graphs against the shapes file; one Finding per validation result.
 
     The ontology is added to the data graph so that sh:class follows rdfs:subClassOf.
 
@@ -288,17 +291,32 @@ def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path =
             (only the triples the shapes can read, see shape_predicates).
         onto: the ontology graph.
         shapes_file: the SHACL shapes.
+        engine: "auto" evaluates a Store with graph.shacl_core when the shapes stay within what it
+            covers (pySHACL otherwise, and for an rdflib graph); "pyshacl" always uses pySHACL.
 
     Raises:
         ValidateError: the shapes file is missing or does not parse.
     """
-    import pyshacl
-
     shapes = Graph()
     try:
         shapes.parse(shapes_file, format="turtle")
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidateError(f"{shapes_file}: cannot read SHACL shapes ({exc})") from exc
+    if isinstance(data, Store) and engine == "auto":
+        try:
+            compiled = shacl_core.compile_shapes(shapes)
+        except shacl_core.Unsupported as exc:
+            log.info("%s: %s is beyond graph.shacl_core; validating with pySHACL", shapes_file, exc)
+        else:
+            look = _Lookup(DocGraphs(data), onto)
+            return [_shacl_finding(r, shapes, look) for r in shacl_core.evaluate(compiled, data, onto)]
+    return [_shacl_finding(r, shapes, look) for r, look in _pyshacl_results(data, onto, shapes)]
+
+
+def _pyshacl_results(data: Graph | QuadSource, onto: Graph,
+                     shapes: Graph) -> Iterator[tuple[shacl_core.Result, _Lookup]]:
+    import pyshacl
+
     if isinstance(data, Graph):
         combined = Graph()
         for t in data:
@@ -310,18 +328,15 @@ def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path =
     for t in onto:
         combined.add(t)
     _, results, _ = pyshacl.validate(combined, shacl_graph=shapes, inference="none", allow_warnings=True)
-    findings = []
     for res in results.subjects(RDF.type, SH.ValidationResult):
-        findings.append(_shacl_finding(results, res, shapes, look))
-    return findings
+        one = partial(results.value, res)
+        yield shacl_core.Result(focus=one(SH.focusNode), path=one(SH.resultPath), value=one(SH.value),
+                                source=one(SH.sourceShape), severity=one(SH.resultSeverity),
+                                message=str(one(SH.resultMessage) or "") or None), look
 
 
-def _shacl_finding(results: Graph, res: Node, shapes: Graph, look: _Lookup) -> Finding:
-    focus = results.value(res, SH.focusNode)
-    path = results.value(res, SH.resultPath)
-    value = results.value(res, SH.value)
-    source = results.value(res, SH.sourceShape)
-    sev = results.value(res, SH.resultSeverity)
+def _shacl_finding(result: shacl_core.Result, shapes: Graph, look: _Lookup) -> Finding:
+    focus, path, value, source, sev = result.focus, result.path, result.value, result.source, result.severity
     named = source
     while isinstance(named, BNode):  # property shapes are blank nodes: report their node shape
         named = shapes.value(None, SH.property, named)
@@ -350,7 +365,7 @@ def _shacl_finding(results: Graph, res: Node, shapes: Graph, look: _Lookup) -> F
         "path": term_text(path) if path is not None else "?",
     }
     message = (str(template).format_map(_Missing(values)) if template
-               else str(results.value(res, SH.resultMessage)))
+               else result.message or f"{title}: {term_text(focus)}")
     severity = {SH.Violation: Severity.ERROR, SH.Warning: Severity.WARNING}.get(sev, Severity.INFO)
     return Finding(
         severity=severity,
