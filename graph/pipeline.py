@@ -403,10 +403,12 @@ def build(
         base = {str(META_GRAPH), str(ONTOLOGY_GRAPH)} | {Manifest.graph_of(d) for d in manifest.documents}
         for g in sorted(mem.graphs() - base):
             local.put_graph_sorted(g, mem.get_graph(g), media_type="application/n-triples")
-        local.flush()
+        seconds["store derived graphs"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        local.settle()  # compacted: the canned queries ran 2-2.5x faster on it (Store.settle)
         if (out_dir / GRAPH_FILE).is_file():
             mark_current(out_dir)
-        seconds["store derived graphs"] = time.perf_counter() - clock
+        seconds["store compaction"] = time.perf_counter() - clock
         log.info("store: %s", counts)
     except BaseException:
         sync.abort()

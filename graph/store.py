@@ -539,6 +539,17 @@ class Store:
         """Make writes durable (a no-op for in-memory stores)."""
         self._store.flush()
 
+    def settle(self) -> None:
+        """Flush, then compact the on-disk store (RocksDB) into few files.
+
+        Why: bulk loads leave many overlapping files, and every lookup probes each of them; a
+        1,000-document build's store had 66 files and answered the canned queries 2-2.5x slower
+        than after compaction (amounts 175 -> 73 ms, timeline 814 -> 323 ms). Compacting it cost
+        2.2 s, so a build does it once, at the end, before anyone queries the store.
+        """
+        self._store.flush()
+        self._store.optimize()
+
     def close(self) -> None:
         """Release the on-disk store (its lock), so another Store can open the same folder."""
         self._store = None  # type: ignore[assignment]
@@ -620,7 +631,7 @@ def open_store(location: str | Path | None = None) -> Store:
         load_rdf_file(st, trig)
         store = Store(st, location=str(path))
         store.rebuild_merged()
-        st.flush()
+        store.settle()
         mark_current(path)
         return store
     if path.is_file():

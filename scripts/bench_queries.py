@@ -108,7 +108,7 @@ def embedded_store(path: Path, disk: Path | None) -> Store:
     load_rdf_file(st, path)
     store.rebuild_merged()
     if where:
-        st.flush()  # as open_store leaves a build folder's store
+        store.settle()  # flushed and compacted, as a build or open_store leaves a build folder's store
     return store
 
 
