@@ -296,7 +296,8 @@ def inline_subselects(sparql: str, bound: frozenset[str] | None = None) -> str:
         # braces only where the syntax needs them: Virtuoso 7.2 also misjudges a join of groups
         before = _strip_comments_before(sparql, g.open)
         bare = g.keyword is None and g.parent is not None and before[-1:] in ("{", "}", ".")
-        edits.append((g.open, g.close + 1, body.strip() + " ." if bare else "{ " + body.strip() + " }"))
+        patterns = body.strip().removesuffix(".").rstrip()  # its own final dot, if any, is ours now
+        edits.append((g.open, g.close + 1, patterns + " ." if bare else "{ " + patterns + " }"))
     if not reads_bound:
         return sparql
     out, last = [], 0

@@ -45,6 +45,8 @@ def test_inline_subselects_when_bound_and_only_where_the_subquery_keeps_every_va
          "{ SELECT ?e WHERE { ?e <urn:t> ?hidden } } "
          "{ SELECT ?e ?f WHERE { ?e <urn:f> ?f FILTER(?f > 1) } } }")
     assert inline_subselects(q, frozenset({"threshold"})) == q  # no pattern reads it: scans stay
+    dotted = "SELECT * WHERE { ?x <urn:a> ?s . { SELECT ?e ?s WHERE { ?e <urn:s> ?s . } } ?e <urn:b> ?x }"
+    assert inline_subselects(dotted) == "SELECT * WHERE { ?x <urn:a> ?s . ?e <urn:s> ?s . ?e <urn:b> ?x }"
     out = inline_subselects(q, frozenset({"s"}))
     assert "WHERE { ?e <urn:s> ?s . OPTIONAL { ?e <urn:o> ?o } " in out  # braces only where needed
     assert "{ SELECT ?e WHERE { ?e <urn:t> ?hidden } }" in out  # ?hidden would change the rows
