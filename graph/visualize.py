@@ -16,7 +16,7 @@ import json
 import logging
 from collections import Counter, deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -91,6 +91,11 @@ _LOCAL = {str(PG): "", "http://www.w3.org/2002/07/owl#": "owl:",
 # Above this many nodes the page starts from seed_layout() instead of vis-network's own
 # (quadratic) improvedLayout, and spends a small physics budget polishing it.
 SEED_ABOVE = 300
+# The build page draws at most this many entities: a browser lays out a few thousand nodes in
+# seconds, while the whole graph of 10,000 documents (98k entities) made a 65 MB page that did not
+# settle. Above it the page keeps the entities named in the most documents (then the best
+# connected) and says so; `parkgraph viz --focus` draws any other entity's neighbourhood.
+PAGE_ENTITIES = 2000
 
 # Sentences listed per entity and per fact in the page; the rest are counted, so a hub entity
 # mentioned a thousand times does not make the page huge.
@@ -150,6 +155,7 @@ class PageSummary:
     nodes: int
     edges: int
     bytes: int
+    total: int = 0  # entities in the graph, when the page draws fewer (PAGE_ENTITIES)
 
 
 def _query(store: Store, name: str) -> QueryResult:
@@ -706,8 +712,10 @@ def write_page(path: Path, view: GraphView, *, title: str = "ParkGraph", subtitl
     return PageSummary(path=path, nodes=len(view.nodes), edges=len(view.edges), bytes=size)
 
 
-def write_build_page(out_dir: Path, graph_file: str = "graph.trig", *, store: Store | None = None) -> PageSummary:
-    """Draw the whole graph of a build folder to DIR/graph.html.
+def write_build_page(out_dir: Path, graph_file: str = "graph.trig", *, store: Store | None = None,
+                     max_entities: int | None = PAGE_ENTITIES) -> PageSummary:
+    """Draw the whole graph of a build folder to DIR/graph.html (at most `max_entities` entities:
+    see PAGE_ENTITIES).
 
     Without `store`, reads the graph file into an in-memory store rather than DIR/store, so it
     never holds the on-disk store's lock while other steps run. The build passes the store it holds
@@ -724,7 +732,29 @@ def write_build_page(out_dir: Path, graph_file: str = "graph.trig", *, store: St
             raise VizError(str(exc)) from exc
     view = load_view(store)
     subtitle = f"{len(view.documents)} documents"
-    return write_page(out_dir / PAGE_FILE, view, title="ParkGraph", subtitle=subtitle)
+    total = len(view.nodes)
+    if max_entities is not None and total > max_entities:
+        view = restrict(view, most_mentioned(view, max_entities))
+        subtitle += (f" · the {max_entities:,} entities named in the most documents, of {total:,}"
+                     " (parkgraph viz --focus NAME draws any other)")
+    return replace(write_page(out_dir / PAGE_FILE, view, title="ParkGraph", subtitle=subtitle), total=total)
+
+
+def most_mentioned(view: GraphView, n: int) -> list[str]:
+    """The `n` entities named in the most documents; ties go to the best connected, then by IRI.
+
+    Examples:
+        >>> v = GraphView(nodes={i: Node(i, EntityClass.PARK, docs=set(d)) for i, d in
+        ...                      [("a", "x"), ("b", "xy"), ("c", "x")]})
+        >>> v.edges[("c", "locatedIn", "b")] = Edge("c", Predicate.LOCATED_IN, "b")
+        >>> most_mentioned(v, 2)
+        ['b', 'c']
+    """
+    degree: Counter = Counter()
+    for e in view.edges.values():
+        degree[e.s] += 1
+        degree[e.o] += 1
+    return sorted(view.nodes, key=lambda i: (-len(view.nodes[i].docs), -degree[i], i))[:n]
 
 
 def post_build(out_dir: Path, report: BuildReport, *, store: Store | None = None) -> None:
@@ -742,5 +772,7 @@ def post_build(out_dir: Path, report: BuildReport, *, store: Store | None = None
         report.warnings.append(f"{out_dir / PAGE_FILE}: page not written ({exc})")
         return
     report.extras.setdefault("summary_lines", []).append(
-        f"page: {summary.path} ({summary.nodes} entities, {summary.edges} facts; opens offline)"
+        f"page: {summary.path} ({summary.nodes} entities"
+        + (f" of {summary.total}, those named in the most documents" if summary.total > summary.nodes else "")
+        + f", {summary.edges} facts; opens offline)"
     )

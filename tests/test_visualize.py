@@ -344,3 +344,24 @@ def test_layout_options_scale_with_size() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(visualize).failed == 0
+
+
+def test_build_page_keeps_the_most_mentioned_entities_above_its_cap(corpus_build, tmp_path) -> None:
+    """A build page of a graph larger than its cap draws the entities named in the most documents,
+    every fact between them, and says how many it left out."""
+    import re
+
+    shutil.copy(corpus_build.out_dir / "graph.trig", tmp_path / "graph.trig")
+    view = visualize.load_view(open_store(tmp_path / "graph.trig"))
+    summary = visualize.write_build_page(tmp_path, max_entities=12)
+    assert (summary.nodes, summary.total) == (12, len(view.nodes)) and len(view.nodes) > 12
+    html = (tmp_path / visualize.PAGE_FILE).read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="pg-data">(.*?)</script>', html, re.S).group(1))
+    kept = visualize.most_mentioned(view, 12)
+    assert sorted(n["id"] for n in data["nodes"]) == sorted(kept)
+    docs = sorted(len(n.docs) for n in view.nodes.values())
+    assert min(len(view.nodes[i].docs) for i in kept) == docs[-12]  # none left out was named more often
+    assert len(data["edges"]) == sum(1 for e in view.edges.values() if e.s in kept and e.o in kept) > 0
+    assert f"of {len(view.nodes):,}" in data["subtitle"]
+    whole = visualize.write_build_page(tmp_path)  # the corpus is far below the default cap
+    assert (whole.nodes, whole.total) == (len(view.nodes), len(view.nodes))
