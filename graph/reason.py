@@ -139,7 +139,7 @@ class Schema:
             if isinstance(c, URIRef) and isinstance(sup, URIRef):
                 parents[c].add(sup)
         classes = {c for c in onto.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)} | set(parents)
-        ancestors = {c: _closure(c, parents) for c in classes}
+        ancestors = {c: ancestors_of(c, parents) for c in classes}
         disjoint: set[frozenset[URIRef]] = set()
         for ax in onto.subjects(RDF.type, OWL.AllDisjointClasses):
             for lst in onto.objects(ax, OWL.members):
@@ -156,7 +156,8 @@ class Schema:
         return self.ancestors.get(cls, {cls})
 
 
-def _closure(start: URIRef, parents: dict[URIRef, set[URIRef]]) -> set[URIRef]:
+def ancestors_of(start, parents: dict) -> set:
+    """`start` and everything above it in `parents` (a class and its superclasses, reflexively)."""
     seen = {start}
     todo = [start]
     while todo:

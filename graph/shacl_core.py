@@ -35,7 +35,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from graph.reason import DOC_GRAPH_PREFIX
+from graph.reason import DOC_GRAPH_PREFIX, ancestors_of
 from graph.store import Store, to_oxigraph, to_rdflib
 
 __all__ = ["Result", "Unsupported", "compile_shapes", "evaluate"]
@@ -159,13 +159,7 @@ class _Data:
         self._supers: dict[object, set[object]] = {}
         sub = self._by_predicate[RDFS.subClassOf]
         for c in set(sub) | {o for objs in sub.values() for o in objs}:
-            seen, todo = {c}, [c]
-            while todo:
-                for s in sub.get(todo.pop(), ()):
-                    if s not in seen:
-                        seen.add(s)
-                        todo.append(s)
-            self._supers[c] = seen
+            self._supers[c] = ancestors_of(c, sub)
         # only types a shape can tell apart (one pg:Mention type per mention would be most of them),
         # read class by class rather than filtered out of every type triple
         wanted = {to_oxigraph(c) for c in classes}

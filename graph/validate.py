@@ -31,6 +31,7 @@ from graph.reason import (
     QuadSource,
     ReasonError,
     ReasonResult,
+    ancestors_of,
     inferred_ntriples,
     ontology_of,
     reason,
@@ -250,13 +251,7 @@ def _classes_below(onto: Graph, iris: set[URIRef]) -> set[Node]:
         parents.setdefault(c, set()).add(sup)
     out = set()
     for c in set(parents) | set(iris):
-        seen, todo = {c}, [c]
-        while todo:
-            for sup in parents.get(todo.pop(), ()):
-                if sup not in seen:
-                    seen.add(sup)
-                    todo.append(sup)
-        if seen & iris:
+        if ancestors_of(c, parents) & iris:
             out.add(c)
     return out
 
