@@ -92,7 +92,7 @@ _LOCAL = {str(PG): "", "http://www.w3.org/2002/07/owl#": "owl:",
 # (quadratic) improvedLayout, and spends a small physics budget polishing it.
 SEED_ABOVE = 300
 # The build page draws at most this many entities: a browser lays out a few thousand nodes in
-# seconds, while the whole graph of 10,000 documents (98k entities) made a 65 MB page that did not
+# seconds, while the whole graph of 10,000 documents (35,811 entities) made a 65 MB page that did not
 # settle. Above it the page keeps the entities named in the most documents (then the best
 # connected) and says so; `parkgraph viz --focus` draws any other entity's neighbourhood.
 PAGE_ENTITIES = 2000
