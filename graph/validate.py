@@ -1,10 +1,11 @@
 """Validate: SHACL shapes, SPARQL quality checks and the reasoner's verdict, as findings an analyst can read.
 
-Why three engines: SHACL (pySHACL, ontology/shapes.ttl) states what every node must have or may
-point to; SPARQL checks (queries/checks/*.rq) catch patterns across nodes (duplicates, cycles,
-weak evidence); HermiT (graph.reason) decides logical consistency. Each finding names the entity,
-the problem, and the sentence and document behind it, and has a severity: only error-level
-findings (contradictions) fail `parkgraph check`; gaps that honest articles leave are warnings.
+Why three engines: SHACL (ontology/shapes.ttl; graph.shacl_core, or pySHACL for shapes beyond
+it) states what every node must have or may point to; SPARQL checks (queries/checks/*.rq) catch
+patterns across nodes (duplicates, cycles, weak evidence); HermiT (graph.reason) decides logical
+consistency. Each finding names the entity, the problem, and the sentence and document behind it,
+and has a severity: only error-level findings (contradictions) fail `parkgraph check`; gaps that
+honest articles leave are warnings.
 """
 
 from __future__ import annotations
