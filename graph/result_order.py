@@ -74,6 +74,12 @@ def split_order(sparql: str) -> tuple[str, tuple[tuple[str, bool], ...]] | None:
     if m is None:
         return None
     keys = tuple((k.group(2), (k.group(1) or "").upper() == "DESC") for k in _KEY.finditer(m.group(1)))
+    # a key the SELECT clause does not name is no result column: the engine must sort (checked here
+    # so that such a query is not run twice)
+    head = sparql[_SELECT.match(sparql).end():groups[0].open]
+    if not re.match(r"\s*(DISTINCT|REDUCED)?\s*\*", head, re.IGNORECASE) and any(
+            not re.search(rf"[?$]{name}\b", head) for name, _ in keys):
+        return None
     return sparql[:end + m.start()] + tail[m.end():], keys
 
 

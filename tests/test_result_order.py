@@ -80,12 +80,14 @@ def test_split_order_takes_only_a_final_order_by_of_variables():
     text, keys = split_order(q)
     assert keys == (("a", False), ("b", True))
     assert text.rstrip().endswith("GROUP BY ?a ?b")
+    assert split_order("SELECT DISTINCT * WHERE { ?a ?p ?b } ORDER BY ?b")[1] == (("b", False),)
     for declined in ("SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?a LIMIT 5",
                      "SELECT ?a WHERE { ?a ?p ?b } ORDER BY STR(?a)",
                      "SELECT ?a WHERE { { SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?a } }",
                      "SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?a # last",
                      "CONSTRUCT { ?a ?p ?b } WHERE { ?a ?p ?b } ORDER BY ?a",
-                     "SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?a VALUES ?a { <urn:a> }"):
+                     "SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?a VALUES ?a { <urn:a> }",
+                     "SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?b"):
         assert split_order(declined) is None, declined
 
 
