@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -156,7 +156,7 @@ class Schema:
         return self.ancestors.get(cls, {cls})
 
 
-def ancestors_of(start, parents: dict) -> set:
+def ancestors_of(start: Hashable, parents: Mapping[Hashable, Iterable[Hashable]]) -> set:
     """`start` and everything above it in `parents` (a class and its superclasses, reflexively)."""
     seen = {start}
     todo = [start]

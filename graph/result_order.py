@@ -61,7 +61,8 @@ def split_order(sparql: str) -> tuple[str, tuple[tuple[str, bool], ...]] | None:
     None unless the query is a SELECT whose text ends in an ORDER BY of plain variables: a LIMIT,
     OFFSET or trailing VALUES after it, or an expression among the keys, keeps the engine's sort.
     """
-    if not _SELECT.match(sparql):
+    select = _SELECT.match(sparql)
+    if select is None:
         return None
     groups = [g for g in scan_groups(sparql) if g.parent is None]
     if not groups or groups[-1].close < 0:
@@ -76,7 +77,7 @@ def split_order(sparql: str) -> tuple[str, tuple[tuple[str, bool], ...]] | None:
     keys = tuple((k.group(2), (k.group(1) or "").upper() == "DESC") for k in _KEY.finditer(m.group(1)))
     # a key the SELECT clause does not name is no result column: the engine must sort (checked here
     # so that such a query is not run twice)
-    head = sparql[_SELECT.match(sparql).end():groups[0].open]
+    head = sparql[select.end():groups[0].open]
     if not re.match(r"\s*(DISTINCT|REDUCED)?\s*\*", head, re.IGNORECASE) and any(
             not re.search(rf"[?$]{name}\b", head) for name, _ in keys):
         return None

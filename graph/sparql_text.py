@@ -279,14 +279,19 @@ def inline_subselects(sparql: str, bound: frozenset[str] | None = None) -> str:
     plan on their own, and Virtuoso 7.2 estimates such subqueries as cross products and refuses.
     """
     groups = scan_groups(sparql)
+    children: dict[int, list[int]] = {}
+    for k, g in enumerate(groups):
+        if g.parent is not None:
+            children.setdefault(g.parent, []).append(k)
     edits: list[tuple[int, int, str]] = []
     reads_bound = False
     for k, g in enumerate(groups):
-        inner = [c for c in groups if c.parent == k]
-        if not g.subquery or len(inner) != 1 or any(c.parent == groups.index(inner[0]) for c in groups):
+        inner = children.get(k, [])
+        if not g.subquery or len(inner) != 1 or inner[0] in children:  # one WHERE group, nothing nested
             continue
-        body = sparql[inner[0].open + 1:inner[0].close]
-        head = _ONE_PATTERN.match(sparql[g.open + 1:inner[0].open])
+        where = groups[inner[0]]
+        body = sparql[where.open + 1:where.close]
+        head = _ONE_PATTERN.match(sparql[g.open + 1:where.open])
         if head is None or any(w in body.upper() for w in ("FILTER", "BIND", "VALUES", "OPTIONAL", "#")):
             continue
         variables = set(_VARIABLE.findall(body))

@@ -692,17 +692,15 @@ def _open_disk(store_dir: Path) -> tuple[ox.Store, bool]:
 def _open_read_only(store_dir: Path) -> ox.Store:
     # The writer may be compacting files the read-only opener is about to read (often right after
     # a build's bulk loads): RocksDB then reports a missing file. A moment later it opens.
-    for _ in range(9):
+    attempts = 10
+    while True:
         try:
             return ox.Store.read_only(str(store_dir))
         except (OSError, RuntimeError) as again:
-            if "no such file" not in str(again).lower():
+            attempts -= 1
+            if "no such file" not in str(again).lower() or not attempts:
                 raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
             time.sleep(0.2)
-    try:
-        return ox.Store.read_only(str(store_dir))
-    except (OSError, RuntimeError) as again:
-        raise StoreError(f"{store_dir}: cannot open store read-only ({again})") from again
 
 
 def load_rdf_file(st: ox.Store, path: Path) -> None:

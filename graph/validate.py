@@ -306,11 +306,13 @@ def shacl_findings(data: Graph | QuadSource, onto: Graph, *, shapes_file: Path =
         else:
             look = _Lookup(DocGraphs(data), onto)
             return [_shacl_finding(r, shapes, look) for r in shacl_core.evaluate(compiled, data, onto)]
-    return [_shacl_finding(r, shapes, look) for r, look in _pyshacl_results(data, onto, shapes)]
+    results, look = _pyshacl_results(data, onto, shapes)
+    return [_shacl_finding(r, shapes, look) for r in results]
 
 
 def _pyshacl_results(data: Graph | QuadSource, onto: Graph,
-                     shapes: Graph) -> Iterator[tuple[shacl_core.Result, _Lookup]]:
+                     shapes: Graph) -> tuple[list[shacl_core.Result], _Lookup]:
+    """pySHACL's validation results, in shacl_core's form, and the lookups for their findings."""
     import pyshacl
 
     if isinstance(data, Graph):
@@ -324,11 +326,13 @@ def _pyshacl_results(data: Graph | QuadSource, onto: Graph,
     for t in onto:
         combined.add(t)
     _, results, _ = pyshacl.validate(combined, shacl_graph=shapes, inference="none", allow_warnings=True)
+    out = []
     for res in results.subjects(RDF.type, SH.ValidationResult):
         one = partial(results.value, res)
-        yield shacl_core.Result(focus=one(SH.focusNode), path=one(SH.resultPath), value=one(SH.value),
-                                source=one(SH.sourceShape), severity=one(SH.resultSeverity),
-                                message=str(one(SH.resultMessage) or "") or None), look
+        out.append(shacl_core.Result(focus=one(SH.focusNode), path=one(SH.resultPath), value=one(SH.value),
+                                     source=one(SH.sourceShape), severity=one(SH.resultSeverity),
+                                     message=str(one(SH.resultMessage) or "") or None))
+    return out, look
 
 
 def _shacl_finding(result: shacl_core.Result, shapes: Graph, look: _Lookup) -> Finding:

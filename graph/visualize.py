@@ -575,10 +575,7 @@ def _payload(view: GraphView, *, title: str, subtitle: str) -> dict:
             sentences.append([text, doc(in_doc), start])
         return sent_index[iri]
 
-    degree: Counter = Counter()
-    for e in view.edges.values():
-        degree[e.s] += 1
-        degree[e.o] += 1
+    degree = _degrees(view)
     seeds = seed_layout(view.nodes, ((e.s, e.o) for e in view.edges.values())) if len(view.nodes) > SEED_ABOVE else {}
     net = Network(directed=True)
     # pyvis checks node ids against a plain list (quadratic at thousands of nodes); a set-backed
@@ -750,11 +747,17 @@ def most_mentioned(view: GraphView, n: int) -> list[str]:
         >>> most_mentioned(v, 2)
         ['b', 'c']
     """
+    degree = _degrees(view)
+    return sorted(view.nodes, key=lambda i: (-len(view.nodes[i].docs), -degree[i], i))[:n]
+
+
+def _degrees(view: GraphView) -> Counter:
+    """Facts per entity, either end."""
     degree: Counter = Counter()
     for e in view.edges.values():
         degree[e.s] += 1
         degree[e.o] += 1
-    return sorted(view.nodes, key=lambda i: (-len(view.nodes[i].docs), -degree[i], i))[:n]
+    return degree
 
 
 def post_build(out_dir: Path, report: BuildReport, *, store: Store | None = None) -> None:
