@@ -79,6 +79,26 @@ def date_value(value: str) -> Typed:
     return Typed(value, XSD.date)
 
 
+# The terms document_statements writes for every entity, mention and fact, made once: looking one
+# up on an rdflib Namespace builds and validates a new URIRef each time, and those lookups were a
+# fifth of a build worker's time (0.6 of 2.9 s per 100 documents).
+_TYPE, _LABEL, _ALT_LABEL = RDF.type, RDFS.label, SKOS.altLabel
+_MENTION, _MENTION_OF, _MENTIONED_IN, _SURFACE_FORM = PG.Mention, PG.mentionOf, PG.mentionedIn, PG.surfaceForm
+_IN_SENTENCE, _START, _END, _TEXT = PG.inSentence, PG.startOffset, PG.endOffset, PG.text
+_EVIDENCE, _CONFIDENCE, _RULE, _ROLE = PG.Evidence, PG.confidence, PG.rule, PG.role
+_SUBJECT, _PREDICATE, _OBJECT, _DERIVED_FROM = RDF.subject, RDF.predicate, RDF.object, PROV.wasDerivedFrom
+_AMOUNT_CLASS, _STATES_AMOUNT, _AMOUNT, _UNIT = PG.Amount, PG.statesAmount, PG.amount, PG.unit
+_CURRENCY, _QUALIFIER = PG.currency, PG.qualifier
+_SENTENCE, _SENTENCE_INDEX, _IN_DOCUMENT = PG.Sentence, PG.sentenceIndex, PG.inDocument
+_DECIMAL = XSD.decimal
+
+
+@lru_cache(maxsize=256)
+def _pg(name: str) -> URIRef:
+    """PG[name] for attribute and kind names, made once each."""
+    return PG[name]
+
+
 def document_statements(ex: Extraction) -> Iterator[tuple[URIRef, URIRef, Obj]]:
     """Every statement extracted from one document: entities, facts, evidence, mentions, sentences.
 
@@ -88,8 +108,9 @@ def document_statements(ex: Extraction) -> Iterator[tuple[URIRef, URIRef, Obj]]:
     Statements may repeat (a graph holds each once).
     """
     doc = ex.document
-    d = document_iri(doc.doc_id)
-    yield d, RDF.type, PG.SourceDocument
+    doc_id = doc.doc_id
+    d = document_iri(doc_id)
+    yield d, _TYPE, PG.SourceDocument
     yield d, PG.fileName, doc.name
     yield d, PG.contentHash, doc.sha256
     if doc.title:
@@ -97,75 +118,79 @@ def document_statements(ex: Extraction) -> Iterator[tuple[URIRef, URIRef, Obj]]:
     if doc.source:
         yield d, DCTERMS.source, doc.source
 
-    used_sentences: set[int] = set()
+    sentence_iris: dict[int, URIRef] = {}
+
+    def sentence(index: int) -> URIRef:
+        iri = sentence_iris.get(index)
+        if iri is None:
+            iri = sentence_iris[index] = sentence_iri(doc_id, index)
+        return iri
+
     iris = {key: iri_of(e) for key, e in ex.entities.items()}
     for key, ent in ex.entities.items():
         e = iris[key]
-        yield e, RDF.type, ent.cls.iri
+        yield e, _TYPE, ent.cls.iri
         if ent.kind is not None:
-            yield e, RDF.type, PG[ent.kind.value]
-        yield e, RDFS.label, ent.name
+            yield e, _TYPE, _pg(ent.kind.value)
+        yield e, _LABEL, ent.name
         for alias in ent.labels():
-            yield e, SKOS.altLabel, alias
-        yield e, PG.mentionedIn, d
+            yield e, _ALT_LABEL, alias
+        yield e, _MENTIONED_IN, d
         for name, value in sorted(ent.attrs.items()):
-            yield e, PG[name], date_value(value) if name in ("issueDate", "launchDate") else value
+            yield e, _pg(name), date_value(value) if name in ("issueDate", "launchDate") else value
         for m in ent.mentions:
-            node = mention_iri(doc.doc_id, m.start, m.end)
-            yield node, RDF.type, PG.Mention
-            yield node, PG.mentionOf, e
-            yield node, PG.surfaceForm, m.text
-            yield node, PG.inSentence, sentence_iri(doc.doc_id, m.sentence)
-            yield node, PG.startOffset, m.start
-            yield node, PG.endOffset, m.end
-            used_sentences.add(m.sentence)
+            node = mention_iri(doc_id, m.start, m.end)
+            yield node, _TYPE, _MENTION
+            yield node, _MENTION_OF, e
+            yield node, _SURFACE_FORM, m.text
+            yield node, _IN_SENTENCE, sentence(m.sentence)
+            yield node, _START, m.start
+            yield node, _END, m.end
 
     for rel in ex.relations:
         s, o = iris[rel.subject], iris[rel.object]
         p = rel.predicate.iri
         yield s, p, o
-        ev = evidence_iri(doc.doc_id, str(s), str(p), str(o), rel.start)
-        yield ev, RDF.type, PG.Evidence
-        yield ev, RDF.subject, s
-        yield ev, RDF.predicate, p
-        yield ev, RDF.object, o
-        yield ev, PG.inSentence, sentence_iri(doc.doc_id, rel.sentence)
-        yield ev, PG.startOffset, rel.start
-        yield ev, PG.endOffset, rel.end
-        yield ev, PG.confidence, Typed(f"{rel.confidence:.2f}", XSD.decimal)
-        yield ev, PG.rule, rel.rule
-        yield ev, PROV.wasDerivedFrom, d
+        ev = evidence_iri(doc_id, str(s), str(p), str(o), rel.start)
+        yield ev, _TYPE, _EVIDENCE
+        yield ev, _SUBJECT, s
+        yield ev, _PREDICATE, p
+        yield ev, _OBJECT, o
+        yield ev, _IN_SENTENCE, sentence(rel.sentence)
+        yield ev, _START, rel.start
+        yield ev, _END, rel.end
+        yield ev, _CONFIDENCE, Typed(f"{rel.confidence:.2f}", _DECIMAL)
+        yield ev, _RULE, rel.rule
+        yield ev, _DERIVED_FROM, d
         if rel.role:
-            yield ev, PG.role, rel.role
-        used_sentences.add(rel.sentence)
+            yield ev, _ROLE, rel.role
 
     for amt in ex.amounts:
         s = iris[amt.subject]
-        node = amount_iri(doc.doc_id, str(s), amt.start, amt.end)
-        yield s, PG.statesAmount, node
-        yield node, RDF.type, PG.Amount
-        yield node, PG.amount, Typed(str(amt.value), XSD.decimal)
-        yield node, PG.unit, amt.unit
-        yield node, PG.text, amt.text
+        node = amount_iri(doc_id, str(s), amt.start, amt.end)
+        yield s, _STATES_AMOUNT, node
+        yield node, _TYPE, _AMOUNT_CLASS
+        yield node, _AMOUNT, Typed(str(amt.value), _DECIMAL)
+        yield node, _UNIT, amt.unit
+        yield node, _TEXT, amt.text
         if amt.currency:
-            yield node, PG.currency, amt.currency
+            yield node, _CURRENCY, amt.currency
         if amt.qualifier:
-            yield node, PG.qualifier, amt.qualifier
-        yield node, PG.inSentence, sentence_iri(doc.doc_id, amt.sentence)
-        yield node, PG.startOffset, amt.start
-        yield node, PG.endOffset, amt.end
-        used_sentences.add(amt.sentence)
+            yield node, _QUALIFIER, amt.qualifier
+        yield node, _IN_SENTENCE, sentence(amt.sentence)
+        yield node, _START, amt.start
+        yield node, _END, amt.end
 
     for sent in ex.sentences:
-        if sent.index not in used_sentences:
+        if sent.index not in sentence_iris:  # only the sentences something above points to
             continue
-        node = sentence_iri(doc.doc_id, sent.index)
-        yield node, RDF.type, PG.Sentence
-        yield node, PG.text, sent.text
-        yield node, PG.sentenceIndex, sent.index
-        yield node, PG.startOffset, sent.start
-        yield node, PG.endOffset, sent.end
-        yield node, PG.inDocument, d
+        node = sentence_iris[sent.index]
+        yield node, _TYPE, _SENTENCE
+        yield node, _TEXT, sent.text
+        yield node, _SENTENCE_INDEX, sent.index
+        yield node, _START, sent.start
+        yield node, _END, sent.end
+        yield node, _IN_DOCUMENT, d
 
 
 def meta_statements(ex: Extraction, generated_at: datetime) -> Iterator[tuple[URIRef, URIRef, Obj]]:

@@ -15,6 +15,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -200,8 +201,11 @@ class BackgroundSync:
     entries, new and changed document graphs replaced, every other graph but the ontology dropped
     (the post-build steps recompute links and inferences), the ontology replaced.
 
-    Use: start(), document() per extracted document, finish(), then join() (which re-raises
-    anything the thread met) before writing the derived graphs and closing the store.
+    Use: start(), document() per extracted document, finish(); then, while the post-build steps
+    run, put_graph() for each derived graph and settle(); then join() (which re-raises anything the
+    thread met) before closing the store. Only document() waits for the thread (at most two
+    batches queued, which bounds the memory waiting for the loader); the calls after it never do,
+    so the main thread goes on to the post-build steps while the last batches load.
     """
 
     # Documents per bulk load: the first load starts soon, then each batch doubles up to BATCH_MAX.
@@ -211,6 +215,7 @@ class BackgroundSync:
     # documents: about 130 MB of N-Quads with their merged-view lines).
     BATCH = 100
     BATCH_MAX = 800
+    QUEUED = 2
 
     def __init__(self, store, out_dir: Path, *, wanted: Iterable[str]) -> None:
         self.store = store
@@ -219,9 +224,12 @@ class BackgroundSync:
         self.held = stored_documents(store)
         self.done: set[str] = set()
         self.counts = {"replaced": 0, "dropped": 0, "kept": 0}
+        self.seconds: dict[str, float] = {}  # time the thread spent on derived graphs and compaction
         self._batch: list[tuple[str, bytes, bytes | None]] = []
         self._batch_size = self.BATCH
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
+        # (job, whether it holds a place among the QUEUED); None ends the thread
+        self._jobs: queue.Queue[tuple[Callable[[], None], bool] | None] = queue.Queue()
+        self._room = threading.Semaphore(self.QUEUED)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="store-sync", daemon=True)
 
@@ -243,7 +251,7 @@ class BackgroundSync:
             return
         self._batch.append((g, quads, triples))
         if len(self._batch) >= self._batch_size:
-            self._flush_batch()
+            self._flush_batch(wait=True)
 
     def finish(self, manifest: Manifest, *, ontology: bytes | None = None) -> None:
         """Queue the documents not extracted in this build that the store lacks, the ontology, the clean-up."""
@@ -253,15 +261,25 @@ class BackgroundSync:
                 continue
             self._batch.append((g, cache_file(self.out_dir, doc_id).read_bytes(), None))
             if len(self._batch) >= self._batch_size:
-                self._flush_batch()
-        self._flush_batch()
+                self._flush_batch(wait=True)  # from the cache files: bounded like extraction's batches
+        self._flush_batch(wait=False)
         if ontology is not None:
             self._put(lambda: self.store.put_graph(str(ONTOLOGY_GRAPH), ontology))
         self._put(self._prune)
-        self._jobs.put(None)
+
+    def put_graph(self, graph: str, ntriples: bytes) -> None:
+        """Queue a derived graph (links, inferences) to replace its namesake in the store."""
+        self._put(lambda: self._timed("derived graphs", lambda: self.store.put_graph_sorted(
+            graph, ntriples, media_type="application/n-triples")))
+
+    def settle(self) -> None:
+        """Queue the store's compaction (Store.settle): last, after every write."""
+        self._put(lambda: self._timed("compaction", self.store.settle))
 
     def join(self) -> dict[str, int]:
-        """Wait for the thread; re-raise its error. Returns counts: replaced, dropped, kept."""
+        """Wait for the thread to finish every queued job; re-raise its error. Returns counts: replaced,
+        dropped, kept."""
+        self._jobs.put(None)
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -275,28 +293,38 @@ class BackgroundSync:
             self._jobs.put(None)
             self._thread.join()
 
-    def _flush_batch(self) -> None:
+    def _flush_batch(self, *, wait: bool) -> None:
         batch, self._batch = self._batch, []
         if batch:
-            self._put(lambda: self._replace(batch))
+            self._put(lambda: self._replace(batch), wait=wait)
             self._batch_size = min(self._batch_size * 2, self.BATCH_MAX)
 
-    def _put(self, job: Callable[[], None]) -> None:
+    def _put(self, job: Callable[[], None], *, wait: bool = False) -> None:
         if self._error is not None:
             raise self._error
-        self._jobs.put(job)
+        if wait:
+            self._room.acquire()
+        self._jobs.put((job, wait))
+
+    def _timed(self, name: str, job: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        job()
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
     def _run(self) -> None:
         while True:
-            job = self._jobs.get()
-            if job is None:
+            item = self._jobs.get()
+            if item is None:
                 return
-            if self._error is not None:  # after a failure, only drain the queue so no producer blocks
-                continue
+            job, holds_room = item
             try:
-                job()
+                if self._error is None:  # after a failure, only drain the queue so no producer blocks
+                    job()
             except BaseException as exc:  # handed to the main thread by join()
                 self._error = exc
+            finally:
+                if holds_room:
+                    self._room.release()
 
     def _prune(self) -> None:
         keep = set(self.wanted) | {str(META_GRAPH), str(ONTOLOGY_GRAPH)}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from graph.build import document_statements, meta_statements, nquad_lines
 from graph.extract import extract
+from graph.forked import ForkedError, fork_call
 from graph.incremental import (
     BackgroundSync,
     DocEntry,
@@ -393,22 +394,25 @@ def build(
         mem = memory_store(out_dir, manifest, ontology=ontology)
         report.triples = len(mem)
         seconds["memory store"] = time.perf_counter() - clock
-        _post_build(mem, out_dir, report, stamp)
+        base = {str(META_GRAPH), str(ONTOLOGY_GRAPH)} | {Manifest.graph_of(d) for d in manifest.documents}
+
+        def derived() -> None:
+            # The derived graphs the post-build steps made (links, inferred) join the on-disk store,
+            # which is then compacted (Store.settle: the canned queries ran 2-2.5x faster on it),
+            # all in the store writer's thread while the checks and the page go on.
+            for g in sorted(mem.graphs() - base):
+                sync.put_graph(g, mem.get_graph(g))
+            sync.settle()
+
+        _post_build(mem, out_dir, report, stamp, derived=derived)
 
         clock = time.perf_counter()
         counts = sync.join()
         seconds["store sync (wait)"] = time.perf_counter() - clock
-        # The derived graphs the post-build steps made (links, inferred) join the on-disk store.
-        clock = time.perf_counter()
-        base = {str(META_GRAPH), str(ONTOLOGY_GRAPH)} | {Manifest.graph_of(d) for d in manifest.documents}
-        for g in sorted(mem.graphs() - base):
-            local.put_graph_sorted(g, mem.get_graph(g), media_type="application/n-triples")
-        seconds["store derived graphs"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        local.settle()  # compacted: the canned queries ran 2-2.5x faster on it (Store.settle)
+        for name, spent in sync.seconds.items():
+            seconds[f"store {name} (background)"] = spent
         if (out_dir / GRAPH_FILE).is_file():
             mark_current(out_dir)
-        seconds["store compaction"] = time.perf_counter() - clock
         log.info("store: %s", counts)
     except BaseException:
         sync.abort()
@@ -422,13 +426,18 @@ def build(
     return report, out_dir / GRAPH_FILE
 
 
-def _post_build(store: Store, out_dir: Path, report: BuildReport, stamp: datetime) -> None:
+def _post_build(store: Store, out_dir: Path, report: BuildReport, stamp: datetime, *,
+                derived: Callable[[], None] = lambda: None) -> None:
     """Link, write graph.trig, draw the page, reason and check: each step reads the in-memory `store`.
 
     Why a store and not a parse of graph.trig: at 1,000 documents rdflib's parse alone cost more
     than extraction, and walking its Dataset was slower still. Each step is imported here, at call
     time, so a test or benchmark can replace it; none raises (a failure becomes a warning). Times
     go to report.extras["seconds"].
+
+    The page is drawn in a forked child (graph.forked) while this process reasons and checks, so
+    the two share the machine's cores; where forking is not safe it is drawn first, here.
+    `derived` is called once the store holds every derived graph (after reasoning), to hand them on.
     """
     # DIR is what `score.py GOLD DIR` grades (it loads every RDF file under DIR): derived data must not
     # add core-predicate triples (locatedIn, governs, hostedIn, ...) between the documents' own entities.
@@ -436,7 +445,7 @@ def _post_build(store: Store, out_dir: Path, report: BuildReport, stamp: datetim
     # enrichment on those external IRIs only; the reasoner's inferred graph stays in the store.
     from graph.link import post_build as link_post_build
     from graph.validate import post_build as validate_post_build
-    from graph.visualize import post_build as viz_post_build
+    from graph.visualize import PAGE_FILE
 
     seconds = report.extras.setdefault("seconds", {})
     clock = time.perf_counter()
@@ -447,17 +456,63 @@ def _post_build(store: Store, out_dir: Path, report: BuildReport, stamp: datetim
     write_atomic(out_dir / GRAPH_FILE, store.write_trig)
     seconds["graph.trig"] = time.perf_counter() - clock
 
-    # The page shows the external identifiers, so it comes after linking; before reasoning, so the
-    # store holds exactly what graph.trig holds.
-    clock = time.perf_counter()
-    viz_post_build(out_dir, report, store=store)
-    seconds["post: page"] = time.perf_counter() - clock
+    # The page shows the external identifiers, so it comes after linking; it must not show the
+    # reasoner's inferences, so it reads the store as it is now, which is what graph.trig holds
+    # (the child's copy-on-write view stays so while this process adds the inferred graph).
+    at = len(report.extras.setdefault("summary_lines", []))
+    page = fork_call("page", _draw_page, out_dir, store)
+    if page is None:
+        _merge_page(report, _draw_page(out_dir, store), at)
+    once = _Once(derived)
+    try:
+        # Reason + validate: the inferred graph into the store (never graph.trig), DIR/check.txt, a
+        # check summary in report.extras; never sets the exit code.
+        clock = time.perf_counter()
+        validate_post_build(store, out_dir, report, after_reasoning=once)
+        seconds["post: reason+validate"] = time.perf_counter() - clock
+        once()
+    except BaseException:
+        if page is not None:
+            page.cancel()
+        raise
+    if page is not None:
+        clock = time.perf_counter()
+        try:
+            _merge_page(report, page.result(), at)
+        except ForkedError as exc:
+            report.warnings.append(f"{out_dir / PAGE_FILE}: page not written ({exc})")
+        seconds["post: page (wait)"] = time.perf_counter() - clock
 
-    # Reason + validate: the inferred graph into the store (never graph.trig), DIR/check.txt, a check
-    # summary in report.extras; never sets the exit code.
+
+class _Once:
+    """Call `fn` the first time this is called, never again."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        fn, self._fn = self._fn, None
+        if fn is not None:
+            fn()
+
+
+def _draw_page(out_dir: Path, store: Store) -> tuple[list[str], list[str], float]:
+    """The visualize step on a report of its own: (warnings, summary lines, seconds), which pickle."""
+    from graph.visualize import post_build as viz_post_build
+
     clock = time.perf_counter()
-    validate_post_build(store, out_dir, report)
-    seconds["post: reason+validate"] = time.perf_counter() - clock
+    own = BuildReport(out_dir=out_dir)
+    viz_post_build(out_dir, own, store=store)
+    return own.warnings, own.extras.get("summary_lines", []), time.perf_counter() - clock
+
+
+def _merge_page(report: BuildReport, page: tuple[list[str], list[str], float], at: int) -> None:
+    """Put the page step's warnings and summary lines into the build report (lines where the step began)."""
+    warnings, lines, spent = page
+    report.warnings.extend(warnings)
+    summary = report.extras.setdefault("summary_lines", [])
+    summary[at:at] = lines
+    report.extras.setdefault("seconds", {})["post: page"] = spent
 
 
 def _unchanged(doc: Document, manifest: Manifest, out_dir: Path) -> bool:

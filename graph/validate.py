@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -547,13 +547,15 @@ def load_graph(location: Path) -> tuple[Dataset, Store]:
     return ds, store
 
 
-def post_build(store: Store, out_dir: Path, report) -> None:
+def post_build(store: Store, out_dir: Path, report, *, after_reasoning: Callable[[], None] | None = None) -> None:
     """The build's last step: reason over the build's store, keep the inferred graph there, run the checks.
 
     The inferred graph replaces `graph/inferred` in the store (graph.trig never holds it, see
     Store.write_trig); DIR/check.txt gets the full findings and `report.extras["summary_lines"]` a
-    summary. Never raises: a failure here becomes a build warning, because a graph that was built
-    is still worth keeping when, say, Java is missing.
+    summary. `after_reasoning` is called once the store holds the inferred graph (or reasoning
+    failed), before the checks: the build then copies the derived graphs to its on-disk store
+    while the checks run. Never raises: a failure here becomes a build warning, because a graph
+    that was built is still worth keeping when, say, Java is missing.
     """
     from graph.pipeline import write_atomic
 
@@ -569,6 +571,8 @@ def post_build(store: Store, out_dir: Path, report) -> None:
             store.put_graph_sorted(str(INFERRED_GRAPH), inferred_ntriples(reasoning, store),
                                    media_type="application/n-triples")
             store.flush()
+        if after_reasoning is not None:
+            after_reasoning()
         result = validate(store=store, reasoning=reasoning, run_reasoner=False)
         text = "\n".join([result.summary(), *(format_finding(f) for f in result.findings)]) + "\n"
         write_atomic(out_dir / REPORT_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -365,3 +365,30 @@ def test_build_page_keeps_the_most_mentioned_entities_above_its_cap(corpus_build
     assert f"of {len(view.nodes):,}" in data["subtitle"]
     whole = visualize.write_build_page(tmp_path)  # the corpus is far below the default cap
     assert (whole.nodes, whole.total) == (len(view.nodes), len(view.nodes))
+
+
+def test_build_page_drawn_beside_the_reasoner_shows_what_graph_trig_holds(corpus_build, tmp_path) -> None:
+    """The build draws its page in a forked child while it reasons (graph.forked): the page is the one
+    drawn from graph.trig alone, with none of the inferred graph the parent added meanwhile."""
+    shutil.copy(corpus_build.out_dir / "graph.trig", tmp_path / "graph.trig")
+    visualize.write_build_page(tmp_path)
+    built = (corpus_build.out_dir / visualize.PAGE_FILE).read_bytes()
+    assert built == (tmp_path / visualize.PAGE_FILE).read_bytes()
+    assert any(line.startswith("page: ") for line in corpus_build.report.extras["summary_lines"])
+
+
+def test_a_failing_page_step_is_a_build_warning(tmp_path, monkeypatch) -> None:
+    from graph.paths import CORPUS_DIR
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no page today")
+
+    monkeypatch.setattr(visualize, "write_build_page", broken)
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(sorted(CORPUS_DIR.glob("*.txt"))[0], src)
+    report, graph_file = build([src], tmp_path / "out", workers=1)
+    assert report.ok and graph_file.is_file()
+    assert any("page not written (no page today)" in w for w in report.warnings), report.warnings
+    assert not (tmp_path / "out" / visualize.PAGE_FILE).exists()
+    assert (tmp_path / "out" / "check.txt").is_file()  # the steps beside it still ran

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rdflib import URIRef
+import pyoxigraph as ox
+from rdflib import BNode, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -71,6 +73,46 @@ class PlaceDecision:
     id_note: str = ""  # why a placed entity has no external ID although one was looked for
 
 
+# One quad as plain strings: subject ("_:id" for a blank node), object value, whether the object
+# is an IRI, graph name ("" for the default graph).
+Plain = tuple[str, str, bool, str]
+
+
+def _plain_quads(source: QuadSource, s: str | None, p: str, g: str | None) -> Iterator[Plain]:
+    """Quads of `source` matching (s, p, *, g) as plain strings (see Plain).
+
+    Why: collect_entities reads a few hundred thousand quads and needs only their text; making an
+    rdflib term of each was most of its cost. A graph.store.Store is read through pyoxigraph
+    directly (its named graphs only, as Store.quads); anything else through its quads().
+    """
+    raw = getattr(source, "raw", None)
+    if isinstance(raw, ox.Store):
+        def node(v: str) -> ox.NamedNode | ox.BlankNode:
+            return ox.BlankNode(v[2:]) if v.startswith("_:") else ox.NamedNode(v)
+
+        if s is None and g is None:  # a scan of one property over the named graphs, not the merged view
+            for subj, obj, name in raw.query(f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }}"):
+                yield (("_:" + subj.value) if isinstance(subj, ox.BlankNode) else subj.value, obj.value,
+                       isinstance(obj, ox.NamedNode), name.value)
+            return
+        graph = None if g is None else (ox.DefaultGraph() if g == "" else node(g))
+        for q in raw.quads_for_pattern(None if s is None else node(s), ox.NamedNode(p), None, graph):
+            subj, obj, name = q.subject, q.object, q.graph_name
+            if isinstance(name, ox.DefaultGraph):
+                continue  # a Store's default graph is its merged view of the named graphs (Store.quads)
+            yield (("_:" + subj.value) if isinstance(subj, ox.BlankNode) else subj.value, obj.value,
+                   isinstance(obj, ox.NamedNode), "" if isinstance(name, ox.DefaultGraph) else name.value)
+        return
+    if s is not None and s.startswith("_:"):
+        subject: Node | None = BNode(s[2:])
+    else:
+        subject = None if s is None else URIRef(s)
+    context = None if g is None else (URIRef(g) if g else DATASET_DEFAULT_GRAPH_ID)
+    for qs, _, qo, qg in source.quads((subject, URIRef(p), None, context)):
+        yield (("_:" + str(qs)) if isinstance(qs, BNode) else str(qs), str(qo), isinstance(qo, URIRef),
+               "" if qg is None or qg == DATASET_DEFAULT_GRAPH_ID else str(getattr(qg, "identifier", qg)))
+
+
 def collect_entities(source: QuadSource) -> dict[URIRef, EntityInfo]:
     """Gather labels, classes, documents, locatedIn facts and mention contexts of every entity.
 
@@ -81,79 +123,94 @@ def collect_entities(source: QuadSource) -> dict[URIRef, EntityInfo]:
     Why one pass per predicate: an indexed lookup per property touches each quad once, so the cost
     grows with the graph, not with graphs x nodes (walking every context and asking `value()` per
     mention took most of a 200-document build's link step). The label is the most frequent
-    rdfs:label across graphs, ties alphabetically, so it does not depend on graph order.
+    rdfs:label across graphs, ties alphabetically, so it does not depend on graph order. Entities
+    are IRIs or blank nodes; an object that should be a node (a document, a place, the entity of a
+    mention) is read only where it is one.
     """
-    infos: dict[URIRef, EntityInfo] = {}
-    labels: dict[URIRef, Counter] = defaultdict(Counter)
+    infos: dict[str, EntityInfo] = {}
+    labels: dict[str, Counter] = defaultdict(Counter)
+    links, pg = str(LINKS_GRAPH), str(PG)
 
-    def info(iri: URIRef) -> EntityInfo:
-        if iri not in infos:
-            infos[iri] = EntityInfo(iri=iri)
-        return infos[iri]
+    def info(node: str) -> EntityInfo:
+        found = infos.get(node)
+        if found is None:
+            found = infos[node] = EntityInfo(iri=BNode(node[2:]) if node.startswith("_:") else URIRef(node))
+        return found
 
-    def pairs(p: URIRef) -> Iterator[tuple[Node, Node, Node]]:
-        for s, _, o, g in source.quads((None, p, None, None)):
-            if g != LINKS_GRAPH:
-                yield s, o, g
+    def pairs(p: URIRef) -> Iterator[tuple[str, str, bool, str]]:
+        for quad in _plain_quads(source, None, str(p), None):
+            if quad[3] != links:
+                yield quad
 
-    for s, o, _ in pairs(RDF.type):
-        if isinstance(s, URIRef) and str(o).startswith(str(PG)) and "/id/" in str(s):
-            info(s).classes.add(o)
-    for s, o, _ in pairs(RDFS.label):
-        if "/id/" in str(s):
-            labels[s][str(o)] += 1
-            info(s).names.add(str(o))
+    for s, o, _, _ in pairs(RDF.type):
+        if not s.startswith("_:") and o.startswith(pg) and "/id/" in s:
+            info(s).classes.add(URIRef(o))
+    for s, o, _, _ in pairs(RDFS.label):
+        if "/id/" in s:
+            labels[s][o] += 1
+            info(s).names.add(o)
     for s, counts in labels.items():
         infos[s].label = min(counts, key=lambda name: (-counts[name], name))
-    for s, o, _ in pairs(SKOS.altLabel):
-        if "/id/" in str(s):
-            info(s).names.add(str(o))
-    for s, o, _ in pairs(PG.mentionedIn):
-        info(s).docs.add(o)
-    for s, o, _ in pairs(PG.locatedIn):
-        if isinstance(o, URIRef):
-            info(s).located_in.add(o)
+    for s, o, _, _ in pairs(SKOS.altLabel):
+        if "/id/" in s:
+            info(s).names.add(o)
+    for s, o, is_iri, _ in pairs(PG.mentionedIn):
+        if is_iri:
+            info(s).docs.add(URIRef(o))
+    for s, o, is_iri, _ in pairs(PG.locatedIn):
+        if is_iri:
+            info(s).located_in.add(URIRef(o))
 
     # Sentences and mentions are nodes of one document graph: their properties are read in that graph.
     # Only the mentions of places need their sentence (the names written next to them, "Jianghan
     # District, Wuhan", help pick the right reference place), so those are looked up one by one: a
     # pass over every offset, sentence and mention in the graph was most of the link step (15 of
     # 23 s at 3,000 documents).
-    def one(s: Node, p: URIRef, g: Node) -> Node | None:
-        for _, _, o, _ in source.quads((s, p, None, g)):
-            return o
+    def one(s: str, p: URIRef, g: str) -> tuple[str, bool] | None:
+        for _, o, is_iri, _ in _plain_quads(source, s, str(p), g):
+            return o, is_iri
         return None
 
-    sentences: dict[tuple[Node, Node], tuple[str, int] | None] = {}
+    def offset(s: str, p: URIRef, g: str) -> int | None:
+        found = one(s, p, g)
+        try:
+            return None if found is None or found[1] else int(found[0])
+        except ValueError:
+            return None
 
-    def sentence(g: Node, sent: Node) -> tuple[str, int] | None:
+    sentences: dict[tuple[str, str], tuple[str, int] | None] = {}
+
+    def sentence(g: str, sent: str) -> tuple[str, int] | None:
         if (g, sent) not in sentences:
-            text, start = one(sent, PG.text, g), one(sent, PG.startOffset, g)
-            typed = any(True for _ in source.quads((sent, RDF.type, PG.Sentence, g)))
-            sentences[(g, sent)] = (str(text), int(start)) if typed and text is not None and start is not None \
-                else None
+            text, start = one(sent, PG.text, g), offset(sent, PG.startOffset, g)
+            types = _plain_quads(source, sent, str(RDF.type), g)
+            typed = any(o == str(PG.Sentence) and is_iri for _, o, is_iri, _ in types)
+            sentences[(g, sent)] = (text[0], start) if typed and text is not None and start is not None else None
         return sentences[(g, sent)]
 
-    forms: dict[tuple[Node, Node], Node] = {}
-    for m, form, g in pairs(PG.surfaceForm):
+    forms: dict[tuple[str, str], str] = {}
+    for m, form, _, g in pairs(PG.surfaceForm):
         forms.setdefault((g, m), form)
-    for m, ent, g in pairs(PG.mentionOf):
+    for m, ent, is_iri, g in pairs(PG.mentionOf):
+        if not is_iri:
+            continue
+        entity = info(ent)
         form = forms.get((g, m))
         if form is not None:
-            info(ent).names.add(str(form))
-        if not is_place(info(ent)):
+            entity.names.add(form)
+        if not is_place(entity):
             continue
-        sent, start, end = one(m, PG.inSentence, g), one(m, PG.startOffset, g), one(m, PG.endOffset, g)
-        found_sentence = sentence(g, sent) if sent is not None else None
+        sent, start, end = one(m, PG.inSentence, g), offset(m, PG.startOffset, g), offset(m, PG.endOffset, g)
+        found_sentence = sentence(g, sent[0]) if sent is not None and sent[1] else None
         if start is None or end is None or found_sentence is None:
             continue
-        text, offset = found_sentence
-        before, after = text[: max(0, int(start) - offset)], text[max(0, int(end) - offset):]
+        text, at = found_sentence
+        before, after = text[: max(0, start - at)], text[max(0, end - at):]
         for pattern, chunk in ((_BEFORE, before[-60:]), (_AFTER, after[:60])):
             found = pattern.search(chunk)
             if found:
-                infos[ent].context_names.add(found.group(1))
-    return infos
+                entity.context_names.add(found.group(1))
+    return {e.iri: e for e in infos.values()}
 
 
 def _forms(info: EntityInfo) -> tuple[set[str], set[PlaceKind], set[str]]:
