@@ -147,6 +147,12 @@ def test_check_file_without_severity_is_rejected(tmp_path: Path) -> None:
     bad.write_text(head + "# cycles: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
     with pytest.raises(CheckError, match=r"bad\.rq: .*must SELECT \?focus and \?other"):
         load_check(bad)
+    bad.write_text(head + "# contained-names: ^<urn:x:in>\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n")
+    with pytest.raises(CheckError, match=r"bad\.rq: '# contained-names:' lists properties, none read backwards"):
+        load_check(bad)
+    bad.write_text(head + "# contained-names: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
+    with pytest.raises(CheckError, match=r"bad\.rq: .*contained-names.*must SELECT \?focus and \?other"):
+        load_check(bad)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -201,3 +207,29 @@ def test_cycle_shortcut_finds_what_the_plain_query_finds() -> None:
             assert not fast
         else:
             assert str(entity_iris(part)[expect]) in focus
+
+
+def test_contained_names_shortcut_finds_what_the_plain_query_finds(corpus_build) -> None:
+    """The `# contained-names:` header only narrows which pairs likely-duplicates.rq compares: the
+    same findings with and without it, on its trip graph (bad and good) and on the corpus, whose
+    duplicates are pairs of different classes and places the query must still tell apart."""
+    import dataclasses
+
+    from graph.checks import CHECKS_DIR, contained_name_candidates, run_check
+    from graph.store import open_store
+    from graph.validate import store_from_dataset
+
+    check = load_check(CHECKS_DIR / "likely-duplicates.rq")
+    assert check.contained_names, "likely-duplicates.rq lost its '# contained-names:' header"
+    plain = dataclasses.replace(check, contained_names=())
+    spec = load_spec("likely-duplicates")
+    stores = [store_from_dataset(dataset(spec["bad"])), store_from_dataset(dataset(spec["good"])),
+              open_store(corpus_build.out_dir)]
+    found = []
+    for store in stores:
+        fast, slow = run_check(store, check), run_check(store, plain)
+        assert fast == slow
+        found.append(len(fast))
+        candidates = contained_name_candidates(store, check.contained_names)
+        assert {f.focus for f in fast} <= {str(a) for a, _ in candidates}
+    assert found[0] > 0 and found[1] == 0
