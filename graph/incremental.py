@@ -191,6 +191,66 @@ def _load(store, batch: list[tuple[str, bytes, bytes | None]]) -> None:
         store.add_quads(data)
 
 
+class MemoryMirror:
+    """Loads the documents of a fresh build into an in-memory store from a thread, as they are extracted.
+
+    Why: the post-build steps read an in-memory copy of the build; made after extraction from the
+    cache files, it cost 4-6 s at 1,000 documents (63 s at 10,000) while both cores idled but one.
+    Here the same bulk loads (pyoxigraph's loader does not hold the GIL) run during extraction,
+    with the merged view loaded from the lines the workers already cut, not recomputed by a query.
+
+    Only for a build whose every document is extracted in doc id order (nothing built before):
+    an in-memory store lists quads in the order they were added, and graph.trig is written from it,
+    so `result()` hands the store over only when it got exactly the documents `memory_store` would
+    load, in its order; otherwise the build falls back to `memory_store`.
+    """
+
+    def __init__(self) -> None:
+        import pyoxigraph as ox
+
+        from graph.store import Store
+
+        self.store = Store(ox.Store(), location="(memory)")
+        self.graphs: list[str] = []
+        self._jobs: queue.Queue[list[tuple[str, bytes, bytes | None]] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="memory-mirror", daemon=True)
+        self._thread.start()
+
+    def add(self, batch: list[tuple[str, bytes, bytes | None]]) -> None:
+        """Queue a batch of (graph, N-Quads, N-Triples of the same lines) for loading."""
+        self.graphs.extend(g for g, _, _ in batch)
+        self._jobs.put(batch)
+
+    def result(self, graphs: list[str]):
+        """Wait for the loads; the store if it holds exactly `graphs` in that order, else None.
+
+        Raises:
+            graph.store.StoreError: a load failed.
+        """
+        self.close()
+        if self._error is not None:
+            raise self._error
+        return self.store if self.graphs == graphs else None
+
+    def close(self) -> None:
+        """Stop the thread once the queued loads are done (also on an error in the build)."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._jobs.get()
+            if batch is None:
+                return
+            if self._error is None:
+                try:
+                    _load(self.store, batch)
+                except BaseException as exc:  # handed to the main thread by result()
+                    self._error = exc
+
+
 class BackgroundSync:
     """Brings the build's on-disk store in line with the build folder from a thread, fed document by document.
 
@@ -217,8 +277,9 @@ class BackgroundSync:
     BATCH_MAX = 800
     QUEUED = 2
 
-    def __init__(self, store, out_dir: Path, *, wanted: Iterable[str]) -> None:
+    def __init__(self, store, out_dir: Path, *, wanted: Iterable[str], mirror: MemoryMirror | None = None) -> None:
         self.store = store
+        self.mirror = mirror  # gets every batch of documents too
         self.out_dir = out_dir
         self.wanted = {Manifest.graph_of(d): d for d in wanted}
         self.held = stored_documents(store)
@@ -296,6 +357,8 @@ class BackgroundSync:
     def _flush_batch(self, *, wait: bool) -> None:
         batch, self._batch = self._batch, []
         if batch:
+            if self.mirror is not None:
+                self.mirror.add(batch)
             self._put(lambda: self._replace(batch), wait=wait)
             self._batch_size = min(self._batch_size * 2, self.BATCH_MAX)
 

@@ -25,6 +25,7 @@ from graph.incremental import (
     BackgroundSync,
     DocEntry,
     Manifest,
+    MemoryMirror,
     cache_file,
     code_fingerprint,
     load_manifest,
@@ -347,7 +348,8 @@ def build(
     read_ids = {d.doc_id for d in docs}
     if full:
         docs += _stale_documents(manifest, read_ids | set(removed), report)
-    todo = [d for d in docs if full or not _unchanged(d, manifest, out_dir)]
+    # in doc id order: the order of a fresh build's in-memory store (MemoryMirror)
+    todo = sorted((d for d in docs if full or not _unchanged(d, manifest, out_dir)), key=lambda d: d.doc_id)
     todo_ids = {d.doc_id for d in todo}
     skipped = sorted(d.doc_id for d in docs if d.doc_id not in todo_ids)
     # Newest input of the whole build, so an incremental build dates its graphs like a clean rebuild.
@@ -359,7 +361,9 @@ def build(
     # reads the whole graph (post-build steps, graph.trig) reads an in-memory copy instead.
     local = open_build_store(out_dir)
     wanted = (set(manifest.documents) | read_ids) - set(removed)
-    sync = BackgroundSync(local, out_dir, wanted=wanted)
+    # nothing built before: every document is extracted, so the in-memory copy is loaded as they come
+    mirror = MemoryMirror() if not manifest.documents and not removed else None
+    sync = BackgroundSync(local, out_dir, wanted=wanted, mirror=mirror)
     try:
         sync.start()
         extracted: list[str] = []
@@ -389,9 +393,14 @@ def build(
         sync.finish(manifest, ontology=ontology)
 
         clock = time.perf_counter()
-        # from the cache files just written (page cache): holding every document's quads until here
-        # would double the build's peak memory
-        mem = memory_store(out_dir, manifest, ontology=ontology)
+        mem = mirror.result([Manifest.graph_of(d) for d in sorted(manifest.documents)]) if mirror else None
+        report.extras["memory store"] = "loaded during extraction" if mem is not None else "loaded from the cache"
+        if mem is not None:
+            mem.put_graph_sorted(str(ONTOLOGY_GRAPH), ontology)
+        else:
+            # from the cache files just written (page cache): holding every document's quads until
+            # here would double the build's peak memory
+            mem = memory_store(out_dir, manifest, ontology=ontology)
         report.triples = len(mem)
         seconds["memory store"] = time.perf_counter() - clock
         base = {str(META_GRAPH), str(ONTOLOGY_GRAPH)} | {Manifest.graph_of(d) for d in manifest.documents}
@@ -418,6 +427,8 @@ def build(
         sync.abort()
         raise
     finally:
+        if mirror is not None:
+            mirror.close()
         local.close()
 
     # Remote SPARQL server (--store URL): the same named graphs, replaced only where they differ.
