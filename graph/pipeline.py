@@ -172,11 +172,12 @@ def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
     graph = document_graph_iri(doc.doc_id)
     doc_lines = nquad_lines(document_statements(ex), graph)
     meta_lines = nquad_lines(meta_statements(ex, generated_at), META_GRAPH)
-    lines = doc_lines | meta_lines
+    quads = "".join(sorted(doc_lines | meta_lines)).encode("utf-8")
     # the same lines without their graph, for the store's merged view (cut here, where the graph
-    # names are known, instead of by a regex over every batch in the store writer's thread)
-    cut_doc, cut_meta = len(f" <{graph}> .\n"), len(f" <{META_GRAPH}> .\n")
-    triples = {line[:-cut_doc] + " .\n" for line in doc_lines} | {line[:-cut_meta] + " .\n" for line in meta_lines}
+    # names are known, instead of by a regex over every batch in the store writer's thread); a
+    # line's graph name is its last term, and a literal cannot hold " <...> .\n" (N-Triples escapes
+    # its newlines), so cutting that text cuts only graph names
+    triples = quads.replace(f" <{graph}> .\n".encode(), b" .\n").replace(f" <{META_GRAPH}> .\n".encode(), b" .\n")
     entities = Counter(e.cls.value for e in ex.entities.values())
     relations = Counter(r.predicate.value for r in ex.relations)
     return DocResult(
@@ -184,8 +185,8 @@ def process_document(doc: Document, *, generated_at: datetime) -> DocResult:
         name=doc.name,
         path=doc.path,
         sha256=doc.sha256,
-        quads="".join(sorted(lines)).encode("utf-8"),
-        triples="".join(triples).encode("utf-8"),
+        quads=quads,
+        triples=triples,
         entities=dict(sorted(entities.items())),
         relations=dict(sorted(relations.items())),
         warnings=list(ex.warnings),

@@ -11,7 +11,7 @@ loading) are its own. Progress goes to stdout, one line per step.
 
 Usage:
     python scripts/bench_build.py --docs 1000 [--docs 10000] [--work /tmp/bench] [--rdflib-timeout 60]
-        [--no-queries] [--no-checks] [--builds w1,w2,w1+post,w2+post]
+        [--no-queries] [--no-checks] [--builds w1,w2,w1+post,w2+post] [--rounds N]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import multiprocessing as mp
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -206,7 +207,8 @@ def oxigraph_server(trig: Path, work: Path):
 
 
 def bench(n_docs: int, work: Path, rdflib_timeout: float, *, reuse: bool = False, queries: bool = True,
-          builds: tuple[str, ...] = ("w1", "w2", "w1+post", "w2+post"), checks: bool = True) -> dict:
+          builds: tuple[str, ...] = ("w1", "w2", "w1+post", "w2+post"), checks: bool = True,
+          rounds: int = 1) -> dict:
     res: dict = {"documents": n_docs}
     corpus = work / f"corpus-{n_docs}"
     if not corpus.is_dir():
@@ -215,25 +217,43 @@ def bench(n_docs: int, work: Path, rdflib_timeout: float, *, reuse: bool = False
     out = work / f"out-{n_docs}-w2"
     if reuse and (out / "graph.trig").is_file():
         return query_bench(res, out, work, rdflib_timeout)
-    bare = in_child(_child_extract, str(corpus))
-    res["bare_extract_s"] = bare["seconds"]
-    res["bare_extract_rss_mb"] = bare["peak_rss_mb"]
-    say(f"{n_docs} docs: bare extraction {bare['seconds']:.1f} s ({n_docs / bare['seconds']:.1f} docs/s)")
+    # Rounds alternate bare extraction and the builds, and each build is set against the bare run of
+    # its own round: this machine's speed drifts by 20-40% over minutes, which a single bare run taken
+    # first would put into every ratio.
+    bares: list[float] = []
+    for round_no in range(1, rounds + 1):
+        bare = in_child(_child_extract, str(corpus))
+        bares.append(bare["seconds"])
+        res["bare_extract_rss_mb"] = bare["peak_rss_mb"]
+        say(f"{n_docs} docs: bare extraction {bare['seconds']:.1f} s ({n_docs / bare['seconds']:.1f} docs/s)"
+            + (f", round {round_no}/{rounds}" if rounds > 1 else ""))
+        for name in builds:
+            workers, post = int(name[1]), name.endswith("+post")
+            target = work / f"out-{n_docs}-w{workers}"  # the w2 build is the one queried
+            r = in_child(_child_build, str(corpus), str(target), workers, post, checks)
+            assert r["ok"], r["errors"]
+            r["over_bare"] = r["seconds"] / bare["seconds"]
+            r["store_mb"] = du(target / "store") / 1e6
+            r["graph_trig_mb"] = du(target / "graph.trig") / 1e6
+            earlier = res.get(name, {})
+            r["rounds_s"] = [*earlier.get("rounds_s", []), r["seconds"]]
+            r["rounds_over_bare"] = [*earlier.get("rounds_over_bare", []), r["over_bare"]]
+            res[name] = r  # the details of the last round; seconds and ratio: medians over the rounds
+            say(f"{n_docs} docs: build {name}: {r['seconds']:.1f} s, {n_docs / r['seconds']:.1f} docs/s, "
+                f"{r['over_bare']:.2f}x bare extraction, peak RSS {r['peak_rss_mb']:.0f} MB "
+                f"(workers {r['peak_rss_mb_workers']:.0f} MB), store {r['store_mb']:.0f} MB, {r['triples']} quads")
+            for label, secs in r["stages"].items():
+                say(f"    {label:24} {secs:8.2f} s")
+    res["bare_extract_s"] = statistics.median(bares)
+    res["bare_rounds_s"] = bares
     for name in builds:
-        workers, post = int(name[1]), name.endswith("+post")
-        target = work / f"out-{n_docs}-w{workers}"  # the w2 build is the one queried
-        r = in_child(_child_build, str(corpus), str(target), workers, post, checks)
-        assert r["ok"], r["errors"]
+        r = res[name]
+        r["seconds"] = statistics.median(r["rounds_s"])
+        r["over_bare"] = statistics.median(r["rounds_over_bare"])
         r["docs_per_s"] = n_docs / r["seconds"]
-        r["over_bare"] = r["seconds"] / res["bare_extract_s"]
-        r["store_mb"] = du(target / "store") / 1e6
-        r["graph_trig_mb"] = du(target / "graph.trig") / 1e6
-        res[name] = r
-        say(f"{n_docs} docs: build {name}: {r['seconds']:.1f} s, {r['docs_per_s']:.1f} docs/s, "
-            f"{r['over_bare']:.2f}x bare extraction, peak RSS {r['peak_rss_mb']:.0f} MB "
-            f"(workers {r['peak_rss_mb_workers']:.0f} MB), store {r['store_mb']:.0f} MB, {r['triples']} quads")
-        for label, secs in r["stages"].items():
-            say(f"    {label:24} {secs:8.2f} s")
+        if rounds > 1:
+            say(f"{n_docs} docs: build {name}: median {r['seconds']:.1f} s, median {r['over_bare']:.2f}x bare "
+                f"extraction (rounds: {', '.join(f'{x:.2f}x' for x in r['rounds_over_bare'])})")
     if not queries:
         return res
     return query_bench(res, out, work, rdflib_timeout)
@@ -286,11 +306,14 @@ def main() -> None:
     ap.add_argument("--no-checks", action="store_true",
                     help="with +post builds, skip the SPARQL checks (queries/checks/, timed by bench_queries.py)")
     ap.add_argument("--rdflib-timeout", type=float, default=60.0, help="seconds per rdflib query before giving up")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time bare extraction and every build this many times, alternating; report medians")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for n in args.docs or [1000]:
         res = bench(n, args.work, args.rdflib_timeout, reuse=args.reuse, queries=not args.no_queries,
-                    builds=tuple(b.strip() for b in args.builds.split(",") if b.strip()), checks=not args.no_checks)
+                    builds=tuple(b.strip() for b in args.builds.split(",") if b.strip()), checks=not args.no_checks,
+                    rounds=args.rounds)
         print(json.dumps({k: v for k, v in res.items() if k != "queries"}, indent=1))
         (args.work / f"bench-{n}.json").write_text(json.dumps(res, indent=1))
         if "queries" not in res:
