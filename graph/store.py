@@ -499,8 +499,16 @@ class Store:
         """Every named graph as N-Quads (the default graph is only the merged view of them)."""
         return ox.serialize(self._named_quads(), format=ox.RdfFormat.N_QUADS)
 
-    def _named_quads(self):
-        return (q for q in self._store if q.graph_name != _DEFAULT)
+    def _named_quads(self, *, skip: frozenset = frozenset()):
+        """Every quad of the named graphs but `skip`, graph by graph in name order.
+
+        Why by graph: a scan of the whole store also walks the merged view (as many quads again) and
+        tests each one in Python (1.7 against 1.1 s at 1,000 documents), and TriG written graph by
+        graph has one block per graph, whatever order the quads were loaded in.
+        """
+        for g in sorted(self._store.named_graphs(), key=lambda n: n.value):
+            if g not in skip:
+                yield from self._store.quads_for_pattern(None, None, None, g)
 
     def write_trig(self, path: Path) -> None:
         """Serialise the whole dataset as TriG with the project's prefixes."""
@@ -519,7 +527,7 @@ class Store:
         }
         # The reasoner's inferred graph is derived data: it lives in the store for queries, never in
         # graph.trig, which holds what the documents say (plus links) and is what evaluators score.
-        quads = (q for q in self._named_quads() if q.graph_name != _INFERRED)
+        quads = self._named_quads(skip=frozenset({_INFERRED}))
         ox.serialize(quads, str(path), format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
     def in_memory(self) -> Store:
