@@ -298,9 +298,9 @@ _NOT_NAME = re.compile("[^a-z0-9\u4e00-\u9fff]")
 def contained_name_candidates(store: Store, properties: tuple[str, ...]) -> list[tuple[URIRef, URIRef]]:
     """The (focus, other) pairs of a `# contained-names:` check (see the module docstring), sorted.
 
-    Per shared object, names are compared longest first against the shorter ones, so the work is
-    the square of the distinct names in one place, in C (`in` on short strings), not of its nodes
-    in the engine.
+    Per shared object, each distinct name is tested against the shorter ones (`in` on short
+    strings, in C), so the work is the square of the distinct names in one place, not a join of
+    its nodes in the engine.
 
     Raises:
         graph.store.StoreError: the query fails on this store.
