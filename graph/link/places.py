@@ -90,18 +90,18 @@ def _plain_quads(source: QuadSource, s: str | None, p: str, g: str | None) -> It
         def node(v: str) -> ox.NamedNode | ox.BlankNode:
             return ox.BlankNode(v[2:]) if v.startswith("_:") else ox.NamedNode(v)
 
+        def text(t: ox.NamedNode | ox.BlankNode) -> str:
+            return "_:" + t.value if isinstance(t, ox.BlankNode) else t.value
+
         if s is None and g is None:  # a scan of one property over the named graphs, not the merged view
             for subj, obj, name in raw.query(f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }}"):
-                yield (("_:" + subj.value) if isinstance(subj, ox.BlankNode) else subj.value, obj.value,
-                       isinstance(obj, ox.NamedNode), name.value)
+                yield text(subj), obj.value, isinstance(obj, ox.NamedNode), text(name)
             return
+        # a Store's default graph is only its merged view of the named graphs (Store.quads): never read
         graph = None if g is None else (ox.DefaultGraph() if g == "" else node(g))
         for q in raw.quads_for_pattern(None if s is None else node(s), ox.NamedNode(p), None, graph):
-            subj, obj, name = q.subject, q.object, q.graph_name
-            if isinstance(name, ox.DefaultGraph):
-                continue  # a Store's default graph is its merged view of the named graphs (Store.quads)
-            yield (("_:" + subj.value) if isinstance(subj, ox.BlankNode) else subj.value, obj.value,
-                   isinstance(obj, ox.NamedNode), "" if isinstance(name, ox.DefaultGraph) else name.value)
+            if not isinstance(q.graph_name, ox.DefaultGraph):
+                yield text(q.subject), q.object.value, isinstance(q.object, ox.NamedNode), text(q.graph_name)
         return
     if s is not None and s.startswith("_:"):
         subject: Node | None = BNode(s[2:])
