@@ -80,8 +80,8 @@ def date_value(value: str) -> Typed:
 
 
 # The terms document_statements writes for every entity, mention and fact, made once: looking one
-# up on an rdflib Namespace builds and validates a new URIRef each time, and those lookups were a
-# fifth of a build worker's time (0.6 of 2.9 s per 100 documents).
+# up on an rdflib Namespace builds and validates a new URIRef each time, which was half of
+# document_statements' time (300 synthetic documents: 0.96 s with the lookups, 0.49 s without).
 _TYPE, _LABEL, _ALT_LABEL = RDF.type, RDFS.label, SKOS.altLabel
 _MENTION, _MENTION_OF, _MENTIONED_IN, _SURFACE_FORM = PG.Mention, PG.mentionOf, PG.mentionedIn, PG.surfaceForm
 _IN_SENTENCE, _START, _END, _TEXT = PG.inSentence, PG.startOffset, PG.endOffset, PG.text
