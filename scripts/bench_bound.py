@@ -3,14 +3,14 @@
 Why: scripts/bench_queries.py binds each parameter to a median value of a synthetic graph, where no
 entity is much more cited than another. A real corpus has entities named in thousands of sentences
 (a province, a flagship park), and a question about one of those is where a lookup started from
-the wrong side multiplies: on a 10,000-document build, park-policies about its most-cited park
-took 25 s until its evidence was looked up from the policy's side (0.8 s). This script finds such
+the wrong side multiplies: on a synthetic 10,000-document build, park-policies about its most-cited
+park took 25 s until its evidence was looked up from the policy's side (0.7-0.9 s). This script finds such
 cases on any build folder.
 
 For each canned query and each IRI parameter it knows the class of (PARAM_CLASS; others are
-listed as skipped), it binds the parameter to the entity of that class mentioned in the most
-sentences, then to the median one, and reports rows and the median of --repeat runs (one run
-when a run takes over 10 s).
+listed as skipped), it binds the parameter to the entity of that class with the most mentions,
+then to the median one, and reports rows and the median of --repeat runs (one run when a run
+takes over 10 s).
 
 Example:
     .venv/bin/python scripts/bench_bound.py out --json /tmp/bound.json
