@@ -131,28 +131,24 @@ def test_build_runs_the_checks(corpus_build) -> None:
 
 def test_check_file_without_severity_is_rejected(tmp_path: Path) -> None:
     bad = tmp_path / "bad.rq"
-    bad.write_text("# title: t\n# message: {focus}\nSELECT ?focus WHERE { ?focus ?p ?o } ORDER BY ?focus\n")
-    with pytest.raises(CheckError, match="severity"):
-        load_check(bad)
-    bad.write_text("# title: t\n# severity: error\n# message: {nope}\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
-    with pytest.raises(CheckError, match="nope"):
-        load_check(bad)
-    bad.write_text("# title: t\n# severity: error\n# message: m\nSELECT ?focus WHERE { ?focus ?p }\n")
-    with pytest.raises(CheckError, match="syntax"):
-        load_check(bad)
     head = "# title: t\n# severity: error\n# message: m\n"
-    bad.write_text(head + "# cycles: ex:in\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n")
-    with pytest.raises(CheckError, match=r"bad\.rq: '# cycles:' names 'ex:in'"):
-        load_check(bad)
-    bad.write_text(head + "# cycles: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
-    with pytest.raises(CheckError, match=r"bad\.rq: .*must SELECT \?focus and \?other"):
-        load_check(bad)
-    bad.write_text(head + "# contained-names: ^<urn:x:in>\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n")
-    with pytest.raises(CheckError, match=r"bad\.rq: '# contained-names:' lists properties, none read backwards"):
-        load_check(bad)
-    bad.write_text(head + "# contained-names: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n")
-    with pytest.raises(CheckError, match=r"bad\.rq: .*contained-names.*must SELECT \?focus and \?other"):
-        load_check(bad)
+    cases = [
+        ("# title: t\n# message: {focus}\nSELECT ?focus WHERE { ?focus ?p ?o } ORDER BY ?focus\n", "severity"),
+        ("# title: t\n# severity: error\n# message: {nope}\nSELECT ?focus WHERE { ?focus ?p ?o }\n", "nope"),
+        (head + "SELECT ?focus WHERE { ?focus ?p }\n", "syntax"),
+        (head + "# cycles: ex:in\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n",
+         r"bad\.rq: '# cycles:' names 'ex:in'"),
+        (head + "# cycles: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n",
+         r"bad\.rq: .*must SELECT \?focus and \?other"),
+        (head + "# contained-names: ^<urn:x:in>\nSELECT ?focus ?other WHERE { ?focus ?p ?other }\n",
+         r"bad\.rq: '# contained-names:' lists properties, none read backwards"),
+        (head + "# contained-names: <urn:x:in>\nSELECT ?focus WHERE { ?focus ?p ?o }\n",
+         r"bad\.rq: .*contained-names.*must SELECT \?focus and \?other"),
+    ]
+    for text, message in cases:
+        bad.write_text(text)
+        with pytest.raises(CheckError, match=message):
+            load_check(bad)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
