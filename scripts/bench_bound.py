@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.query import ParamType, load_queries, run_canned
 from graph.store import Store, open_store
+from graph.vocab import PG
 
 # The class of entity each IRI parameter of the canned queries names.
 PARAM_CLASS = {
@@ -44,8 +45,7 @@ SLOW_S = 10.0  # past this, one run is enough
 def cited(store: Store, cls: str) -> list[tuple[str, int]]:
     """The most-cited and the median entity of class pg:`cls`: (IRI, number of mentions)."""
     rows = store.query(
-        "PREFIX pg: <https://w3id.org/parkgraph/ontology#> "
-        f"SELECT ?e (COUNT(?m) AS ?n) WHERE {{ ?e a pg:{cls} . ?m pg:mentionOf ?e }} "
+        f"PREFIX pg: <{PG}> SELECT ?e (COUNT(?m) AS ?n) WHERE {{ ?e a pg:{cls} . ?m pg:mentionOf ?e }} "
         "GROUP BY ?e ORDER BY DESC(?n) ?e").rows
     ranked = [(str(r["e"]), int(r["n"])) for r in rows]
     return [ranked[0], ranked[len(ranked) // 2]] if ranked else []
