@@ -34,7 +34,7 @@ from rdflib.term import Node
 from graph.errors import StoreError
 
 __all__ = ["Group", "bind_values", "has_dataset_clause", "hint_values", "inline_subselects", "lateral_optionals",
-           "scan_groups", "sparql_iri", "sparql_term", "values_rows", "wants_per_row"]
+           "scan_groups", "sparql_iri", "sparql_term", "unwrap_str", "values_rows", "wants_per_row"]
 
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -367,3 +367,61 @@ def has_dataset_clause(sparql: str) -> bool:
     head = re.sub(r"<[^<>\s]*>", "<>", sparql)  # IRIs may hold '#' or braces-free text that looks like FROM
     head = re.sub(r"#[^\n]*", "", head).split("{", 1)[0]
     return re.search(r"\bFROM\b", head, re.IGNORECASE) is not None
+
+
+def _code_mask(sparql: str) -> str:
+    """`sparql` with every comment, string and IRI blanked out (same length), so a regex over it
+    finds only query syntax, at the same positions as in the original text."""
+    out = list(sparql)
+    i, n = 0, len(sparql)
+    while i < n:
+        ch = sparql[i]
+        end = i + 1
+        if ch == "#":
+            j = sparql.find("\n", i)
+            end = n if j < 0 else j
+        elif ch in "'\"":
+            quote = ch * 3 if sparql.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not sparql.startswith(quote, j):
+                j += 2 if sparql[j] == "\\" else 1
+            end = min(n, j + len(quote))
+        elif ch == "<" and (m := _IRIREF.match(sparql, i)):
+            end = m.end()
+        else:
+            i += 1
+            continue
+        out[i:end] = " " * (end - i)
+        i = end
+    return "".join(out)
+
+
+def unwrap_str(sparql: str, bindings: dict[str, Node | str]) -> str:
+    """The query with `STR(?v)` written as `?v` for each variable bound to a simple literal.
+
+    Why: the same value either way (STR of a simple literal is that literal), but Virtuoso 7.2
+    compiles STR() of a constant (which a bound value becomes) through a narrow string and turns
+    every non-ASCII character into '?' (openlink/virtuoso-opensource#609), so a Chinese or
+    accented name given to a canned question matched nothing there. Comparisons and LCASE on the
+    bare constant keep their characters. For the remote store; the embedded one substitutes values.
+
+    Examples:
+        >>> unwrap_str('SELECT * { FILTER(CONTAINS(LCASE(STR(?m)), LCASE(STR( ?name )))) }', {"name": "中关村"})
+        'SELECT * { FILTER(CONTAINS(LCASE(STR(?m)), LCASE(?name))) }'
+    """
+    plain = [name for name, value in bindings.items() if _VAR.match(name) and _is_simple_literal(value)]
+    if not plain:
+        return sparql
+    call = re.compile(r"\bSTR\s*\(\s*[?$](" + "|".join(map(re.escape, plain)) + r")\s*\)", re.IGNORECASE)
+    edits = [(m.start(), m.end(), "?" + m.group(1)) for m in call.finditer(_code_mask(sparql))]
+    for start, end, text in reversed(edits):
+        sparql = sparql[:start] + text + sparql[end:]
+    return sparql
+
+
+def _is_simple_literal(value: Node | str) -> bool:
+    """A literal with neither language tag nor datatype (str values: what sparql_term makes of them)."""
+    if isinstance(value, Literal):
+        return value.language is None and value.datatype is None
+    return isinstance(value, str) and not isinstance(value, (URIRef, BNode)) and not value.startswith(
+        ("http://", "https://", "urn:"))
