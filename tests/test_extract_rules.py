@@ -71,6 +71,18 @@ def test_abbreviation_defined_in_parentheses_is_one_entity():
     assert has_fact(ex, "Guidelines on Computing Hubs", "issuedBy", "National Development and Reform Commission")
 
 
+def test_chinese_name_in_brackets_is_an_alias_not_a_break():
+    ex = run(
+        "The Xiong'an Digital Economy Park (雄安数字经济产业园) was established by the Hebei Provincial "
+        "Government. The Hangzhou Chain Town （杭州链谷） hosts Qulian Technology.\n"
+    )
+    parks = {e.name: e for e in ex.entities.values() if e.cls.value == "IndustrialPark"}
+    assert "雄安数字经济产业园" in parks["Xiong'an Digital Economy Park"].aliases
+    assert "杭州链谷" in parks["Hangzhou Chain Town"].aliases  # full-width brackets too
+    assert has_fact(ex, "Xiong'an Digital Economy Park", "establishedBy", "Hebei Provincial Government")
+    assert has_fact(ex, "Qulian Technology", "hostedIn", "Hangzhou Chain Town")
+
+
 def test_place_as_actor_becomes_its_government():
     ex = run("In March 2021, Sichuan Province issued a policy that supports the Tianfu Software Park.\n")
     assert "Sichuan Provincial Government" in names(ex, "GovernmentBody")

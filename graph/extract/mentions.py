@@ -199,9 +199,13 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
                 continue
             short = re.match(r"\s*\((?:hereinafter|hereafter)\s+(?:referred to as|called|abbreviated as|the)\s+"
                              r"[“\"'‘]([^”\"'’]{2,60})[”\"'’]\)", later)
+            native = _NATIVE_NAME.match(later)
             if short:
                 chunk.acronym = short.group(1)
                 chunk.span_end = chunk.end + short.end()
+            elif native:  # "Zhongguancun Science Park (中关村科技园区)": the name in Chinese, an alias
+                chunk.acronym = native.group(1).strip()
+                chunk.span_end = chunk.end + native.end()
             elif (
                 nxt_i + 2 < n
                 and tokens[nxt_i].text == "("
@@ -217,6 +221,10 @@ def find_chunks(sentence: str, offset: int, lowercase_vocabulary: set[str]) -> l
 
 
 _BASED = re.compile(r"^([A-Z][A-Za-z'’]+)-based$")
+# A name in Chinese script in brackets right after an English name, as English-language Chinese news
+# gives it (CJK unified ideographs, their extension A and compatibility forms, and the middle dot).
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_NATIVE_NAME = re.compile(rf"\s*[(（]\s*([{_CJK}][{_CJK}·・ ]{{1,39}})\s*[)）]")
 _DOC_NUMBER = re.compile(r"\s*[\[〔【(（]\s*(?:19|20)\d\d\s*[\]〕】)）]\s*(?:No\.?|Number|第)")
 
 
