@@ -214,9 +214,10 @@ def test_bound_literals_cannot_change_the_query(backend, text: str) -> None:
     ("中关村", "中关村区块链产业园"),
     ("zhōngguāncūn", "Zhōngguāncūn Blockchain Park"),
     ("ZHŌNGGUĀNCŪN BLOCKCHAIN", "Zhōngguāncūn Blockchain Park"),
+    ("zgc chain", "Zhōngguāncūn Blockchain Park"),  # an alias picks the entity; the label is its first
 ])
 def test_a_non_ascii_name_finds_its_entity(backend, given: str, label: str) -> None:
-    """entity-profile's `name` (a case-insensitive substring) with Chinese and accented text."""
+    """entity-profile's `name` (a case-insensitive substring of a label or alias) with Chinese and accented text."""
     from graph.query import load_queries, run_canned
 
     name, store = backend
@@ -225,6 +226,7 @@ def test_a_non_ascii_name_finds_its_entity(backend, given: str, label: str) -> N
     store.put_graph(graph, (
         f'<{park}> a <https://w3id.org/parkgraph/ontology#IndustrialPark> ;\n'
         f'  <http://www.w3.org/2000/01/rdf-schema#label> "中关村区块链产业园", "Zhōngguāncūn Blockchain Park" ;\n'
+        f'  <http://www.w3.org/2004/02/skos/core#altLabel> "ZGC Chain Park" ;\n'
         f'  <https://w3id.org/parkgraph/ontology#mentionedIn> <urn:test:doc> .\n').encode())
     try:
         res = run_canned(store, load_queries()["entity-profile"], params={"name": given})
