@@ -236,6 +236,27 @@ def test_a_non_ascii_name_finds_its_entity(backend, given: str, label: str) -> N
         store.drop_graph(graph)
 
 
+@pytest.mark.parametrize("given", ["海淀", "Haidian"])
+def test_parks_in_a_place_named_by_its_alias(backend, given: str) -> None:
+    """parks-in-place's `name` matches a place's alias (here its name in Chinese) as well as its label."""
+    from graph.query import load_queries, run_canned
+
+    name, store = backend
+    graph = "https://w3id.org/parkgraph/graph/test-place-names"
+    park, place = "https://w3id.org/parkgraph/id/test-chain-park", "https://w3id.org/parkgraph/id/test-haidian"
+    store.put_graph(graph, (
+        f'<{park}> a <https://w3id.org/parkgraph/ontology#IndustrialPark> ;\n'
+        f'  <http://www.w3.org/2000/01/rdf-schema#label> "Test Chain Park" ;\n'
+        f'  <https://w3id.org/parkgraph/ontology#locatedIn> <{place}> .\n'
+        f'<{place}> <http://www.w3.org/2000/01/rdf-schema#label> "Haidian District" ;\n'
+        f'  <http://www.w3.org/2004/02/skos/core#altLabel> "海淀区" .\n').encode())
+    try:
+        res = run_canned(store, load_queries()["parks-in-place"], params={"name": given})
+        assert {(str(r["park"]), str(r["place"])) for r in res.rows} == {(park, place)}, name
+    finally:
+        store.drop_graph(graph)
+
+
 def test_remove_and_readd_on_the_server(backend, tmp_path: Path) -> None:
     name, store = backend
     if name == "embedded":
