@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
 
-import graph.sentences
 from graph.ingest import ingest_file
 from graph.paths import CORPUS_DIR
 from graph.sentences import split_sentences
@@ -56,11 +54,6 @@ def test_indices_are_consecutive_and_spans_trimmed() -> None:
     assert [s.index for s in sentences] == list(range(len(sentences)))
     for s in sentences:
         assert text[s.start : s.end] == s.text == s.text.strip()
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(graph.sentences)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=[p.stem for p in CORPUS_FILES])

@@ -6,7 +6,6 @@ so a page that drops, duplicates or mislabels an entity or a fact fails.
 
 from __future__ import annotations
 
-import doctest
 import json
 import shutil
 import time
@@ -340,10 +339,6 @@ def test_layout_options_scale_with_size() -> None:
     assert small["layout"]["improvedLayout"] and not big["layout"]["improvedLayout"]
     assert big["physics"]["stabilization"]["iterations"] < small["physics"]["stabilization"]["iterations"]
     assert big["edges"]["smooth"] is False and big["interaction"]["hideEdgesOnDrag"]
-
-
-def test_doctests() -> None:
-    assert doctest.testmod(visualize).failed == 0
 
 
 def test_build_page_keeps_the_most_mentioned_entities_above_its_cap(corpus_build, tmp_path) -> None:
