@@ -35,18 +35,31 @@ CLASS_SLUG = {
 }
 
 
+# Latin letters that NFKD does not take apart into an ASCII letter and a mark
+_LATIN_EXTRA = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Æ": "AE",
+                              "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "TH", "þ": "th", "Ð": "D", "ð": "d", "ı": "i"})
+
+
 def slugify(text: str, *, max_len: int = 80) -> str:
     """Lowercase ASCII words joined by hyphens; long slugs are cut and suffixed with a short hash.
 
+    Letters with no ASCII form (Chinese characters) would vanish, so two names that differ only in
+    them ("中关村 Park", "雄安 Park") would share one IRI: such a slug ends with a hash of the text.
+
     Examples:
-        >>> slugify("Xi’an High-tech Zone")
-        'xian-high-tech-zone'
+        >>> slugify("Xi’an High-tech Zone"), slugify("Zhōngguāncūn Park")
+        ('xian-high-tech-zone', 'zhongguancun-park')
+        >>> slugify("中关村 Park") != slugify("雄安 Park")
+        True
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
+    ascii_text = decomposed.encode("ascii", "ignore").decode()
     ascii_text = re.sub(r"['’`]", "", ascii_text.lower())
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if not slug:
         slug = "x" + hashlib.sha1(text.encode()).hexdigest()[:10]
+    elif any(not ch.isascii() and unicodedata.category(ch).startswith("L") for ch in decomposed):
+        slug += "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
     if len(slug) > max_len:
         slug = slug[: max_len - 9].rstrip("-") + "-" + hashlib.sha1(slug.encode()).hexdigest()[:8]
     return slug
