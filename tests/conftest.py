@@ -30,6 +30,21 @@ CORPUS_FILES = sorted(CORPUS_DIR.glob("*.txt"))
 FIXED_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The reference index cache of this test run (and of the commands it starts), not the user's."""
+    import os
+
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("PARKGRAPH_CACHE")
+    os.environ["PARKGRAPH_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("PARKGRAPH_CACHE", None)
+    else:
+        os.environ["PARKGRAPH_CACHE"] = before
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-goldens",

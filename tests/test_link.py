@@ -559,3 +559,41 @@ def test_online_without_network_is_one_clear_line(tmp_path):
     with pytest.raises(LinkError) as err:
         link_dataset(_small_dataset(), generated_at=STAMP, online=opts)
     assert "cannot reach the Wikidata endpoint" in str(err.value) and "\n" not in str(err.value)
+
+
+def _same_index(a, b) -> bool:
+    return a.places == b.places and dict(a.by_name) == dict(b.by_name) and dict(a.geonames_local) == dict(
+        b.geonames_local)
+
+
+def test_reference_index_cache_round_trip_and_recovery(tmp_path: Path, monkeypatch) -> None:
+    """The cached index equals a fresh build; a damaged cache file is rebuilt; `off` writes nothing."""
+    from graph.link import reference
+
+    fresh = reference.build_reference_index()
+    monkeypatch.setenv(reference.CACHE_ENV, str(tmp_path))
+    try:
+        reference.reference_index.cache_clear()
+        first = reference.reference_index()
+        path = reference.index_cache_file()
+        assert path is not None and path.parent == tmp_path and path.is_file()
+        reference.reference_index.cache_clear()
+        loaded = reference.reference_index()
+        assert loaded is not first and _same_index(loaded, fresh) and _same_index(first, fresh)
+
+        path.write_bytes(path.read_bytes()[:1000])  # truncated, as by a full disk
+        (tmp_path / "reference-index-0000000000000000.pickle").write_bytes(b"made by another version")
+        reference.reference_index.cache_clear()
+        assert _same_index(reference.reference_index(), fresh)
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]  # replaced whole; the other version's removed
+        reference.reference_index.cache_clear()
+        assert _same_index(reference.reference_index(), fresh)
+
+        off = tmp_path / "off"
+        monkeypatch.setenv(reference.CACHE_ENV, "off")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(off))
+        reference.reference_index.cache_clear()
+        assert reference.index_cache_file() is None and _same_index(reference.reference_index(), fresh)
+        assert not off.exists()
+    finally:
+        reference.reference_index.cache_clear()
