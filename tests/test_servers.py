@@ -210,6 +210,23 @@ def test_bound_literals_cannot_change_the_query(backend, text: str) -> None:
     assert [str(r["x"]) for r in res.rows] == [text], name
 
 
+_PREFIXES = ("@prefix pg: <https://w3id.org/parkgraph/ontology#> .\n@prefix id: <https://w3id.org/parkgraph/id/> .\n"
+             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+             "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n")
+
+
+def _ask_with_graph(store, turtle: str, query: str, params: dict[str, str]):
+    """Run canned `query` on `store` while a test graph of `turtle` (prefixes pg:, id:, rdfs:, skos:) is in it."""
+    from graph.query import load_queries, run_canned
+
+    graph = "https://w3id.org/parkgraph/graph/test-names"
+    store.put_graph(graph, (_PREFIXES + turtle).encode())
+    try:
+        return run_canned(store, load_queries()[query], params=params)
+    finally:
+        store.drop_graph(graph)
+
+
 @pytest.mark.parametrize(("given", "label"), [
     ("中关村", "中关村区块链产业园"),
     ("zhōngguāncūn", "Zhōngguāncūn Blockchain Park"),
@@ -218,43 +235,25 @@ def test_bound_literals_cannot_change_the_query(backend, text: str) -> None:
 ])
 def test_a_non_ascii_name_finds_its_entity(backend, given: str, label: str) -> None:
     """entity-profile's `name` (a case-insensitive substring of a label or alias) with Chinese and accented text."""
-    from graph.query import load_queries, run_canned
-
     name, store = backend
-    graph = "https://w3id.org/parkgraph/graph/test-names"
-    park = "https://w3id.org/parkgraph/id/test-zhongguancun-park"
-    store.put_graph(graph, (
-        f'<{park}> a <https://w3id.org/parkgraph/ontology#IndustrialPark> ;\n'
-        f'  <http://www.w3.org/2000/01/rdf-schema#label> "中关村区块链产业园", "Zhōngguāncūn Blockchain Park" ;\n'
-        f'  <http://www.w3.org/2004/02/skos/core#altLabel> "ZGC Chain Park" ;\n'
-        f'  <https://w3id.org/parkgraph/ontology#mentionedIn> <urn:test:doc> .\n').encode())
-    try:
-        res = run_canned(store, load_queries()["entity-profile"], params={"name": given})
-        assert {str(r["entity"]) for r in res.rows} == {park}, name
-        assert {str(r["label"]) for r in res.rows} == {label}, name  # the label that matched
-    finally:
-        store.drop_graph(graph)
+    res = _ask_with_graph(store, 'id:test-zgc-park a pg:IndustrialPark ; pg:mentionedIn <urn:test:doc> ;\n'
+                          '  rdfs:label "中关村区块链产业园", "Zhōngguāncūn Blockchain Park" ;\n'
+                          '  skos:altLabel "ZGC Chain Park" .\n',
+                          "entity-profile", {"name": given})
+    assert {str(r["entity"]) for r in res.rows} == {"https://w3id.org/parkgraph/id/test-zgc-park"}, name
+    assert {str(r["label"]) for r in res.rows} == {label}, name  # the label that matched
 
 
 @pytest.mark.parametrize("given", ["海淀", "Haidian"])
 def test_parks_in_a_place_named_by_its_alias(backend, given: str) -> None:
     """parks-in-place's `name` matches a place's alias (here its name in Chinese) as well as its label."""
-    from graph.query import load_queries, run_canned
-
     name, store = backend
-    graph = "https://w3id.org/parkgraph/graph/test-place-names"
-    park, place = "https://w3id.org/parkgraph/id/test-chain-park", "https://w3id.org/parkgraph/id/test-haidian"
-    store.put_graph(graph, (
-        f'<{park}> a <https://w3id.org/parkgraph/ontology#IndustrialPark> ;\n'
-        f'  <http://www.w3.org/2000/01/rdf-schema#label> "Test Chain Park" ;\n'
-        f'  <https://w3id.org/parkgraph/ontology#locatedIn> <{place}> .\n'
-        f'<{place}> <http://www.w3.org/2000/01/rdf-schema#label> "Haidian District" ;\n'
-        f'  <http://www.w3.org/2004/02/skos/core#altLabel> "海淀区" .\n').encode())
-    try:
-        res = run_canned(store, load_queries()["parks-in-place"], params={"name": given})
-        assert {(str(r["park"]), str(r["place"])) for r in res.rows} == {(park, place)}, name
-    finally:
-        store.drop_graph(graph)
+    res = _ask_with_graph(store, 'id:test-chain-park a pg:IndustrialPark ; rdfs:label "Test Chain Park" ;\n'
+                          '  pg:locatedIn id:test-haidian .\n'
+                          'id:test-haidian rdfs:label "Haidian District" ; skos:altLabel "海淀区" .\n',
+                          "parks-in-place", {"name": given})
+    assert {(str(r["park"]), str(r["place"])) for r in res.rows} == {
+        ("https://w3id.org/parkgraph/id/test-chain-park", "https://w3id.org/parkgraph/id/test-haidian")}, name
 
 
 def test_remove_and_readd_on_the_server(backend, tmp_path: Path) -> None:
