@@ -83,6 +83,13 @@ def test_chinese_name_in_brackets_is_an_alias_not_a_break():
     assert has_fact(ex, "Qulian Technology", "hostedIn", "Hangzhou Chain Town")
 
 
+def test_a_name_that_settled_in_a_park_is_an_enterprise():
+    ex = run("The Haidian Blockchain Park opened in 2019. Ant Financial has settled in the Haidian Blockchain Park, "
+             "and Bitmain stationed its research team there.\n")
+    assert {"Ant Financial", "Bitmain"} <= names(ex, "Enterprise")
+    assert has_fact(ex, "Ant Financial", "hostedIn", "Haidian Blockchain Park")
+
+
 def test_place_as_actor_becomes_its_government():
     ex = run("In March 2021, Sichuan Province issued a policy that supports the Tianfu Software Park.\n")
     assert "Sichuan Provincial Government" in names(ex, "GovernmentBody")

@@ -52,7 +52,8 @@ _ENT_LIST_BEFORE = re.compile(
 )
 _ENT_VERB_AFTER = re.compile(
     r"^\s+(?:will |has |have |had |also |later |then |now |recently )*(?:open|opened|opens|set up|sets up|relocate|"
-    r"relocated|relocates|move|moved|moves|signed|invested|launched its|established its|built its)\b",
+    r"relocated|relocates|move|moved|moves|settled|settles|stationed|signed|invested|launched its|established its|"
+    r"built its)\b",
     re.IGNORECASE,
 )
 _ENT_APPOSITIVE = re.compile(
