@@ -1,4 +1,5 @@
-"""The one place that locates the project's declarative files (ontology, queries, corpus, reference data).
+"""The one place that locates the project's declarative files (ontology, queries, corpus, reference data)
+and its cache folder.
 
 Why: in a checkout they live at the top level (`ontology/`, `queries/`) where people edit them; in an
 installed wheel they are shipped inside the package (`graph/_share/`). Every other module asks here.
@@ -6,15 +7,18 @@ installed wheel they are shipped inside the package (`graph/_share/`). Every oth
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = [
+    "CACHE_ENV",
     "CHECKS_DIR",
     "CORPUS_DIR",
     "ONTOLOGY_FILE",
     "QUERIES_DIR",
     "REFERENCE_DIR",
     "SHAPES_FILE",
+    "cache_dir",
     "share_dir",
 ]
 
@@ -31,6 +35,24 @@ def share_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"ParkGraph data folder {name!r} not found next to {_PACKAGE}")
+
+
+# The cache folder: $PARKGRAPH_CACHE, else $XDG_CACHE_HOME/parkgraph, else ~/.cache/parkgraph;
+# PARKGRAPH_CACHE=off keeps nothing.
+CACHE_ENV = "PARKGRAPH_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """Where ParkGraph keeps what it can remake (the reference index, online answers); None when off.
+
+    Read at call time, so a test or a user can point it elsewhere with the environment variable.
+    """
+    setting = os.environ.get(CACHE_ENV, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return Path(setting)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "parkgraph"
 
 
 ONTOLOGY_DIR = share_dir("ontology")

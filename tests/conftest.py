@@ -22,7 +22,7 @@ from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from graph.paths import CORPUS_DIR
+from graph.paths import CACHE_ENV, CORPUS_DIR
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.txt"))
@@ -36,13 +36,13 @@ def _reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     import os
 
     folder = tmp_path_factory.mktemp("cache")
-    before = os.environ.get("PARKGRAPH_CACHE")
-    os.environ["PARKGRAPH_CACHE"] = str(folder)
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
     yield folder
     if before is None:
-        os.environ.pop("PARKGRAPH_CACHE", None)
+        os.environ.pop(CACHE_ENV, None)
     else:
-        os.environ["PARKGRAPH_CACHE"] = before
+        os.environ[CACHE_ENV] = before
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

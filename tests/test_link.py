@@ -569,9 +569,10 @@ def _same_index(a, b) -> bool:
 def test_reference_index_cache_round_trip_and_recovery(tmp_path: Path, monkeypatch) -> None:
     """The cached index equals a fresh build; a damaged cache file is rebuilt; `off` writes nothing."""
     from graph.link import reference
+    from graph.paths import CACHE_ENV
 
     fresh = reference.build_reference_index()
-    monkeypatch.setenv(reference.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     try:
         reference.reference_index.cache_clear()
         first = reference.reference_index()
@@ -590,7 +591,7 @@ def test_reference_index_cache_round_trip_and_recovery(tmp_path: Path, monkeypat
         assert _same_index(reference.reference_index(), fresh)
 
         off = tmp_path / "off"
-        monkeypatch.setenv(reference.CACHE_ENV, "off")
+        monkeypatch.setenv(CACHE_ENV, "off")
         monkeypatch.setenv("XDG_CACHE_HOME", str(off))
         reference.reference_index.cache_clear()
         assert reference.index_cache_file() is None and _same_index(reference.reference_index(), fresh)

@@ -10,6 +10,7 @@ import click
 
 from graph.cli.app import main
 from graph.link import DEFAULT_ENDPOINT, LinkError, OnlineOptions, relink_build
+from graph.paths import cache_dir as parkgraph_cache
 
 
 @main.command("link")
@@ -18,7 +19,8 @@ from graph.link import DEFAULT_ENDPOINT, LinkError, OnlineOptions, relink_build
 @click.option("--online", is_flag=True, help="Also ask a Wikidata SPARQL endpoint for what offline data lacks.")
 @click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True, help="SPARQL endpoint for --online.")
 @click.option("--cache", "cache_dir", default=None, type=click.Path(path_type=Path),
-              help="Folder caching online answers (default: ~/.cache/parkgraph/wikidata).")
+              help="Folder caching online answers (default: ~/.cache/parkgraph/wikidata, or "
+                   "$PARKGRAPH_CACHE/wikidata; PARKGRAPH_CACHE=off caches nothing).")
 @click.option("--rate", default=1.0, show_default=True, type=float, help="Seconds between online requests.")
 @click.option("--threshold", default=0.8, show_default=True, type=float,
               help="Minimum match score for an online organisation link.")
@@ -33,7 +35,8 @@ def link_cmd(graph_dir: Path, online: bool, endpoint: str, cache_dir: Path | Non
     """
     options = None
     if online:
-        cache = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parkgraph" / "wikidata"
+        root = parkgraph_cache()
+        cache = cache_dir or (root / "wikidata" if root is not None else None)
         options = OnlineOptions(endpoint=endpoint, cache_dir=cache, min_interval=rate, threshold=threshold)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     stamp = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch and epoch.isdigit() else \

