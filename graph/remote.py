@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graph.sparql_text import bind_values, inline_subselects, sparql_iri, sparql_term, unwrap_str
+from graph.sparql_text import bind_values, inline_subselects, sparql_iri, sparql_term
 from graph.store import QueryResult, StoreError
 
 __all__ = ["RemoteStore", "bind_values", "sparql_term"]
@@ -102,14 +102,14 @@ class RemoteStore:
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": accept})
 
     def query(self, sparql: str, *, bindings: dict[str, Node | str] | None = None) -> QueryResult:
-        """Run a query on the server; `bindings` go in as a VALUES block (see bind_values), STR() of
-        a bound string as the string itself (see unwrap_str), and the embedded store's hash-join
-        subqueries as plain patterns (see inline_subselects).
+        """Run a query on the server; `bindings` go in as a VALUES block (see bind_values, which
+        also writes STR() of a bound string as the string itself), and the embedded store's
+        hash-join subqueries as plain patterns (see inline_subselects).
 
         Raises:
             StoreError: the server refused the query (its message is included) or is unreachable.
         """
-        text = bind_values(unwrap_str(inline_subselects(sparql), bindings or {}), bindings or {})
+        text = bind_values(inline_subselects(sparql), bindings or {})
         body, ctype = self._post_query(
             text, "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8")
         if "json" in ctype:

@@ -86,10 +86,15 @@ def sparql_term(term: Node | str) -> str:
     if isinstance(term, BNode):
         raise StoreError("cannot bind a blank node to a query on a remote store")
     if isinstance(term, str):
-        if term.startswith(("http://", "https://", "urn:")):
-            return sparql_iri(term)
-        return sparql_term(Literal(term))
+        return sparql_term(_as_term(term))
     raise StoreError(f"cannot bind {term!r}")
+
+
+def _as_term(value: Node | str) -> Node:
+    """A bound value as an rdflib term: a str is an IRI when it looks like one (as Store.query takes it)."""
+    if isinstance(value, Node):
+        return value
+    return URIRef(value) if value.startswith(("http://", "https://", "urn:")) else Literal(value)
 
 
 @dataclass
@@ -123,27 +128,15 @@ def scan_groups(sparql: str) -> list[Group]:
     word: tuple[str, int] | None = None  # the last word, while nothing but space followed it
     while i < n:
         ch = sparql[i]
-        if ch == "#":
-            j = sparql.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
         if ch.isspace():
             i += 1
             continue
-        if ch in "'\"":
-            quote = ch * 3 if sparql.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not sparql.startswith(quote, j):
-                j += 2 if sparql[j] == "\\" else 1
-            i = j + len(quote)
-            word = None
-            continue
-        if ch == "<":
-            m = _IRIREF.match(sparql, i)
-            if m:
-                i = m.end()
+        end = _opaque_end(sparql, i)
+        if end is not None:
+            if ch != "#":  # a comment is like space; a string or an IRI ends the word before it
                 word = None
-                continue
+            i = end
+            continue
         if ch.isalpha() and (i == 0 or not (sparql[i - 1].isalnum() or sparql[i - 1] in "?$_:")):
             m = _WORD.match(sparql, i)
             assert m is not None
@@ -189,6 +182,7 @@ def bind_values(sparql: str, bindings: dict[str, Node | str]) -> str:
     if not bindings:
         return sparql
     block = _values_block(bindings)
+    sparql = unwrap_str(sparql, bindings)  # the values become constants: see unwrap_str
     # a group holding a subquery must hold nothing else; the subquery's own WHERE gets the block
     at = [g.open + 1 for g in scan_groups(sparql) if g.kind == "group" and not g.subquery]
     if not at:
@@ -369,26 +363,36 @@ def has_dataset_clause(sparql: str) -> bool:
     return re.search(r"\bFROM\b", head, re.IGNORECASE) is not None
 
 
+def _opaque_end(sparql: str, i: int) -> int | None:
+    """Where the comment, string or IRI that starts at `i` ends; None when none starts there.
+
+    Why: a brace, a keyword or `STR(?v)` inside one of them is not query syntax, and both the brace
+    scanner and unwrap_str must step over them the same way.
+    """
+    ch = sparql[i]
+    if ch == "#":
+        j = sparql.find("\n", i)
+        return len(sparql) if j < 0 else j
+    if ch in "'\"":
+        quote = ch * 3 if sparql.startswith(ch * 3, i) else ch
+        j = i + len(quote)
+        while j < len(sparql) and not sparql.startswith(quote, j):
+            j += 2 if sparql[j] == "\\" else 1
+        return min(len(sparql), j + len(quote))
+    if ch == "<":
+        m = _IRIREF.match(sparql, i)
+        return m.end() if m else None
+    return None
+
+
 def _code_mask(sparql: str) -> str:
     """`sparql` with every comment, string and IRI blanked out (same length), so a regex over it
     finds only query syntax, at the same positions as in the original text."""
     out = list(sparql)
-    i, n = 0, len(sparql)
-    while i < n:
-        ch = sparql[i]
-        end = i + 1
-        if ch == "#":
-            j = sparql.find("\n", i)
-            end = n if j < 0 else j
-        elif ch in "'\"":
-            quote = ch * 3 if sparql.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not sparql.startswith(quote, j):
-                j += 2 if sparql[j] == "\\" else 1
-            end = min(n, j + len(quote))
-        elif ch == "<" and (m := _IRIREF.match(sparql, i)):
-            end = m.end()
-        else:
+    i = 0
+    while i < len(sparql):
+        end = _opaque_end(sparql, i)
+        if end is None:
             i += 1
             continue
         out[i:end] = " " * (end - i)
@@ -403,13 +407,15 @@ def unwrap_str(sparql: str, bindings: dict[str, Node | str]) -> str:
     compiles STR() of a constant (which a bound value becomes) through a narrow string and turns
     every non-ASCII character into '?' (openlink/virtuoso-opensource#609), so a Chinese or
     accented name given to a canned question matched nothing there. Comparisons and LCASE on the
-    bare constant keep their characters. For the remote store; the embedded one substitutes values.
+    bare constant keep their characters. bind_values applies it: that is where values become
+    constants (the remote store; the embedded one substitutes values instead).
 
     Examples:
         >>> unwrap_str('SELECT * { FILTER(CONTAINS(LCASE(STR(?m)), LCASE(STR( ?name )))) }', {"name": "中关村"})
         'SELECT * { FILTER(CONTAINS(LCASE(STR(?m)), LCASE(?name))) }'
     """
-    plain = [name for name, value in bindings.items() if _VAR.match(name) and _is_simple_literal(value)]
+    plain = [name for name, value in bindings.items()
+             if _VAR.match(name) and isinstance(t := _as_term(value), Literal) and not (t.language or t.datatype)]
     if not plain:
         return sparql
     call = re.compile(r"\bSTR\s*\(\s*[?$](" + "|".join(map(re.escape, plain)) + r")\s*\)", re.IGNORECASE)
@@ -417,11 +423,3 @@ def unwrap_str(sparql: str, bindings: dict[str, Node | str]) -> str:
     for start, end, text in reversed(edits):
         sparql = sparql[:start] + text + sparql[end:]
     return sparql
-
-
-def _is_simple_literal(value: Node | str) -> bool:
-    """A literal with neither language tag nor datatype (str values: what sparql_term makes of them)."""
-    if isinstance(value, Literal):
-        return value.language is None and value.datatype is None
-    return isinstance(value, str) and not isinstance(value, (URIRef, BNode)) and not value.startswith(
-        ("http://", "https://", "urn:"))
